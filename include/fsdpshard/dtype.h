@@ -1,0 +1,33 @@
+// Tensor element types as they appear in torch.save files (storage classes), in torch's
+// own names (`float16`), and in safetensors headers (`F16`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fsdpshard {
+
+enum class DType : uint8_t {
+  Float64, Float32, Float16, BFloat16,
+  Int64, Int32, Int16, Int8, UInt8, Bool,
+  Complex64, Complex128,
+  // Only through _rebuild_tensor_v3 / UntypedStorage (torch >= 2.1).
+  Float8E4M3, Float8E5M2, UInt16, UInt32, UInt64,
+};
+
+// Bytes per element.
+std::size_t element_size(DType dtype);
+// torch's name without the "torch." prefix: "float16", "bfloat16", "int64", "bool".
+std::string_view torch_name(DType dtype);
+std::optional<DType> dtype_from_torch_name(std::string_view name);
+// Storage class of the pickle, e.g. "HalfStorage". Empty for dtypes that have none.
+std::string_view storage_class(DType dtype);
+std::optional<DType> dtype_from_storage_class(std::string_view name);
+// safetensors header name, e.g. "F16". Empty where safetensors has none (complex).
+std::string_view safetensors_name(DType dtype);
+std::optional<DType> dtype_from_safetensors_name(std::string_view name);
+bool is_floating(DType dtype);
+
+}  // namespace fsdpshard

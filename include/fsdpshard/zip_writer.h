@@ -1,0 +1,57 @@
+// Writes torch.save-compatible zip archives (FORMATS.md §1): one root folder, stored
+// records whose data starts 64-byte aligned, correct CRC-32 (libdeflate), zip64 when a
+// size or offset reaches 4 GiB. Records stream: memory does not grow with their size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fsdpshard {
+
+struct ZipWriterOptions {
+  // Sizes and offsets at or above this use zip64 fields. Only tests lower it.
+  uint64_t zip64_threshold = 0xFFFFFFFFull;
+};
+
+class ZipWriter {
+ public:
+  // Writes to the open file descriptor `fd` (not closed by the writer) starting at its
+  // current position 0. `root` is the archive's root folder ("archive").
+  ZipWriter(int fd, std::string root, ZipWriterOptions options = {});
+
+  // A record whose bytes are all at hand.
+  void add(std::string_view name, const void* data, std::size_t size);
+  void add(std::string_view name, std::string_view data) { add(name, data.data(), data.size()); }
+
+  // A record streamed in pieces: begin with its exact size, append() until that many
+  // bytes were given, then end(). The CRC is computed on the way.
+  void begin(std::string_view name, uint64_t size);
+  void append(const void* data, std::size_t size);
+  void end();
+
+  // Central directory, zip64 end records and the end-of-central-directory record.
+  void finish();
+
+  uint64_t bytes_written() const { return offset_; }
+
+ private:
+  // … implementation state (entries written so far, current offset, running CRC).
+  struct Entry {
+    std::string name;
+    uint64_t header_offset;
+    uint64_t size;
+    uint32_t crc32;
+  };
+  int fd_;
+  std::string root_;
+  ZipWriterOptions options_;
+  uint64_t offset_ = 0;
+  std::vector<Entry> entries_;
+  bool in_record_ = false;
+  uint64_t record_remaining_ = 0;
+  uint32_t running_crc_ = 0;
+};
+
+}  // namespace fsdpshard

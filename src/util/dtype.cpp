@@ -1,0 +1,76 @@
+#include "fsdpshard/dtype.h"
+
+#include <array>
+
+namespace fsdpshard {
+namespace {
+
+struct DTypeInfo {
+  DType dtype;
+  std::size_t size;
+  std::string_view torch;
+  std::string_view storage;
+  std::string_view safetensors;
+  bool floating;
+};
+
+constexpr std::array<DTypeInfo, 17> kTable{{
+    {DType::Float64, 8, "float64", "DoubleStorage", "F64", true},
+    {DType::Float32, 4, "float32", "FloatStorage", "F32", true},
+    {DType::Float16, 2, "float16", "HalfStorage", "F16", true},
+    {DType::BFloat16, 2, "bfloat16", "BFloat16Storage", "BF16", true},
+    {DType::Int64, 8, "int64", "LongStorage", "I64", false},
+    {DType::Int32, 4, "int32", "IntStorage", "I32", false},
+    {DType::Int16, 2, "int16", "ShortStorage", "I16", false},
+    {DType::Int8, 1, "int8", "CharStorage", "I8", false},
+    {DType::UInt8, 1, "uint8", "ByteStorage", "U8", false},
+    {DType::Bool, 1, "bool", "BoolStorage", "BOOL", false},
+    {DType::Complex64, 8, "complex64", "ComplexFloatStorage", "", false},
+    {DType::Complex128, 16, "complex128", "ComplexDoubleStorage", "", false},
+    {DType::Float8E4M3, 1, "float8_e4m3fn", "", "F8_E4M3", true},
+    {DType::Float8E5M2, 1, "float8_e5m2", "", "F8_E5M2", true},
+    {DType::UInt16, 2, "uint16", "", "U16", false},
+    {DType::UInt32, 4, "uint32", "", "U32", false},
+    {DType::UInt64, 8, "uint64", "", "U64", false},
+}};
+
+const DTypeInfo& info(DType dtype) {
+  for (const auto& entry : kTable) {
+    if (entry.dtype == dtype) return entry;
+  }
+  return kTable[0];  // unreachable: every enumerator is in the table
+}
+
+template <typename Field>
+std::optional<DType> find(std::string_view name, Field field) {
+  if (name.empty()) return std::nullopt;
+  for (const auto& entry : kTable) {
+    if (entry.*field == name) return entry.dtype;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::size_t element_size(DType dtype) { return info(dtype).size; }
+std::string_view torch_name(DType dtype) { return info(dtype).torch; }
+std::string_view storage_class(DType dtype) { return info(dtype).storage; }
+std::string_view safetensors_name(DType dtype) { return info(dtype).safetensors; }
+bool is_floating(DType dtype) { return info(dtype).floating; }
+
+std::optional<DType> dtype_from_torch_name(std::string_view name) {
+  if (name.substr(0, 6) == "torch.") name.remove_prefix(6);
+  if (name == "half") return DType::Float16;
+  if (name == "float") return DType::Float32;
+  if (name == "double") return DType::Float64;
+  if (name == "long") return DType::Int64;
+  return find(name, &DTypeInfo::torch);
+}
+std::optional<DType> dtype_from_storage_class(std::string_view name) {
+  return find(name, &DTypeInfo::storage);
+}
+std::optional<DType> dtype_from_safetensors_name(std::string_view name) {
+  return find(name, &DTypeInfo::safetensors);
+}
+
+}  // namespace fsdpshard

@@ -1,0 +1,48 @@
+// Helpers shared by the tests: where fixtures and tools are, running commands, temp dirs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fsdpshard::test {
+
+// Folder of the fixtures written at test time by tests/fixtures/make_fixtures.py.
+std::string fixture_dir();
+std::string fixture(const std::string& name);  // fixture_dir() + "/" + name
+std::string source_dir();                      // the repository root
+std::string python();                          // interpreter with torch + omegaconf
+std::string fsdpshard_binary();
+std::string mpiexec();                         // mpirun (with root/oversubscribe flags)
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+// Runs `argv` (no shell), capturing stdout and stderr.
+CommandResult run(const std::vector<std::string>& argv);
+// Runs tests/python/<script> with the torch interpreter and `args`.
+CommandResult run_python(const std::string& script, const std::vector<std::string>& args);
+// Runs the fsdpshard binary.
+CommandResult run_fsdpshard(const std::vector<std::string>& args);
+
+// A fresh empty folder, removed (recursively) when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& contents);
+bool file_exists(const std::string& path);
+std::vector<std::string> list_dir(const std::string& path);  // names, sorted
+
+}  // namespace fsdpshard::test
