@@ -1,0 +1,53 @@
+// How ranks talk (DESIGN.md principle 5): one interface, three backends.
+//   local: one process, size 1;  mpi: host buffers over MPI;
+//   nccl:  bulk bytes staged through device buffers and moved with ncclSend/ncclRecv,
+//          NCCL bootstrapped by broadcasting the ncclUniqueId over MPI; control
+//          messages (broadcasts, agreement) still go over MPI.
+// The executor only ever calls this interface, so everything above it is tested with
+// `local` and `mpi`; the NCCL backend stays thin.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace fsdpshard {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string backend() const = 0;  // "local", "mpi", "nccl"
+
+  // Bulk data (tensor bytes). Blocking, point-to-point, any size; messages between one
+  // pair of ranks with one tag arrive in the order sent. `data` is host memory for every
+  // backend (NCCL stages it through device buffers).
+  virtual void send(const void* data, std::size_t size, int dest, int tag) = 0;
+  virtual void recv(void* data, std::size_t size, int source, int tag) = 0;
+
+  // Control: small messages.
+  virtual void barrier() = 0;
+  // `data` of rank `root` replaces `data` on every other rank.
+  virtual void broadcast(std::string& data, int root) = 0;
+  // Collective agreement: true on every rank iff `ok` was true on every rank.
+  virtual bool all_ok(bool ok) = 0;
+  // Sum of a value over all ranks (byte counters for the summary line).
+  virtual unsigned long long sum(unsigned long long value) = 0;
+
+  // Ends every rank of the job now with `exit_code` (MPI_Abort); never returns.
+  [[noreturn]] virtual void abort(int exit_code) = 0;
+};
+
+// The process-wide MPI environment: initialised on first use of an MPI-based backend,
+// finalised at exit. True when this process was started by mpirun/srun (an MPI launcher
+// set its environment variables), so `auto` can choose without initialising MPI.
+bool launched_by_mpi();
+
+// Creates the backend named `name` ("auto", "local", "mpi", "nccl"). `auto` picks nccl
+// when it was built, GPUs are visible and the process runs under an MPI launcher, mpi
+// when under an MPI launcher, otherwise local. InputError for an unknown name or a
+// backend not built into this binary ("nccl" without CUDA).
+std::unique_ptr<Communicator> make_communicator(const std::string& name);
+
+}  // namespace fsdpshard
