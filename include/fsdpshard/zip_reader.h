@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace fsdpshard {
@@ -53,6 +54,7 @@ class ZipReader {
   int fd_ = -1;
   uint64_t file_size_ = 0;
   std::vector<ZipRecord> records_;
+  std::unordered_map<std::string, std::size_t> index_;  // name -> position in records_
 };
 
 }  // namespace fsdpshard

@@ -4,15 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace fsdpshard {
 
+namespace archive {
+class BufferedWriter;
+}
+
 struct ZipWriterOptions {
   // Sizes and offsets at or above this use zip64 fields. Only tests lower it.
   uint64_t zip64_threshold = 0xFFFFFFFFull;
+  // Names the output in error messages ("writing <label>: no space left on device").
+  std::string label = "zip archive";
 };
 
 class ZipWriter {
@@ -20,6 +28,9 @@ class ZipWriter {
   // Writes to the open file descriptor `fd` (not closed by the writer) starting at its
   // current position 0. `root` is the archive's root folder ("archive").
   ZipWriter(int fd, std::string root, ZipWriterOptions options = {});
+  ~ZipWriter();
+  ZipWriter(ZipWriter&&) noexcept;
+  ZipWriter& operator=(ZipWriter&&) noexcept;
 
   // A record whose bytes are all at hand.
   void add(std::string_view name, const void* data, std::size_t size);
@@ -27,6 +38,8 @@ class ZipWriter {
 
   // A record streamed in pieces: begin with its exact size, append() until that many
   // bytes were given, then end(). The CRC is computed on the way.
+  // Names are relative to the root; "constants.pkl" and ".format_version" are refused
+  // (FORMATS.md §1: they change how torch.load reads the archive).
   void begin(std::string_view name, uint64_t size);
   void append(const void* data, std::size_t size);
   void end();
@@ -34,22 +47,25 @@ class ZipWriter {
   // Central directory, zip64 end records and the end-of-central-directory record.
   void finish();
 
-  uint64_t bytes_written() const { return offset_; }
+  uint64_t bytes_written() const;
 
  private:
-  // … implementation state (entries written so far, current offset, running CRC).
   struct Entry {
-    std::string name;
+    std::string name;  // full name, root folder included
     uint64_t header_offset;
     uint64_t size;
     uint32_t crc32;
   };
-  int fd_;
+  std::string central_header(const Entry& entry) const;
+  void write_end_records(uint64_t cd_offset, uint64_t cd_size);
+
   std::string root_;
   ZipWriterOptions options_;
-  uint64_t offset_ = 0;
+  std::unique_ptr<archive::BufferedWriter> out_;
   std::vector<Entry> entries_;
+  std::unordered_set<std::string> names_;
   bool in_record_ = false;
+  bool finished_ = false;
   uint64_t record_remaining_ = 0;
   uint32_t running_crc_ = 0;
 };

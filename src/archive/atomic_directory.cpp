@@ -1,0 +1,140 @@
+#include "fsdpshard/atomic_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "archive/temp_names.h"
+#include "archive/temp_registry.h"
+#include "fsdpshard/error.h"
+
+namespace fsdpshard {
+
+using namespace archive;
+
+namespace {
+
+void remove_tree(const std::string& path) noexcept {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+// Files written into the folder by other means than AtomicFile may still sit in the page
+// cache; the rename must not become durable before their contents.
+void fsync_files_in(const std::string& folder) {
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string path = entry.path().string();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_errno(path + ": open to sync");
+    const int rc = ::fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) {
+      errno = saved;
+      throw_errno(path + ": fsync");
+    }
+  }
+  fsync_folder(folder);
+}
+
+}  // namespace
+
+AtomicDirectory::AtomicDirectory(std::string target, bool overwrite)
+    : target_(std::move(target)), overwrite_(overwrite) {
+  const SplitPath split = split_path(target_);
+  if (split.name.empty() || split.name == "." || split.name == "..") {
+    throw InputError(target_ + ": not a folder name");
+  }
+  require_folder(split.folder, target_);
+  struct stat st {};
+  if (::lstat(target_.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw InputError(target_ + " exists and is not a folder");
+    if (!overwrite_) throw InputError(target_ + " exists (use --force to overwrite)");
+  }
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    temp_ = temp_sibling(split, "tmp");
+    registry_slot_ = register_temp_path(temp_, true);
+    if (::mkdir(temp_.c_str(), 0777) == 0) {
+      temp_exists_ = true;
+      return;
+    }
+    const int saved = errno;
+    unregister_temp_path(registry_slot_);
+    registry_slot_ = -1;
+    if (saved != EEXIST) {
+      errno = saved;
+      throw_errno(target_ + ": cannot create temporary folder " + temp_);
+    }
+  }
+  throw RuntimeFailure(target_ + ": cannot find a free temporary folder name");
+}
+
+AtomicDirectory::~AtomicDirectory() { abandon(); }
+
+void AtomicDirectory::abandon() {
+  if (temp_exists_) {
+    remove_tree(temp_);
+    temp_exists_ = false;
+  }
+  unregister_temp_path(registry_slot_);
+  registry_slot_ = -1;
+}
+
+void AtomicDirectory::commit() {
+  if (!temp_exists_) throw RuntimeFailure(target_ + ": commit after commit or abandon");
+  fsync_files_in(temp_);
+  struct stat st {};
+  const bool exists = ::lstat(target_.c_str(), &st) == 0;
+  if (exists && overwrite_) {
+    replace_existing();
+  } else if (!rename_no_replace(temp_, target_)) {
+    throw InputError(target_ + " exists (use --force to overwrite)");
+  }
+  if (temp_exists_) {  // replace_existing() leaves nothing to remove
+    temp_exists_ = false;
+    unregister_temp_path(registry_slot_);
+    registry_slot_ = -1;
+  }
+  committed_ = true;
+  fsync_folder(split_path(target_).folder);
+}
+
+// Swaps the new folder in for the old one in a single step where the kernel allows
+// (RENAME_EXCHANGE), so the target never goes missing; the old contents then sit at the
+// temporary name, still registered for cleanup, and are removed.
+void AtomicDirectory::replace_existing() {
+  if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
+    remove_tree(temp_);
+  } else {
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) throw_errno(target_ + ": rename");
+    // Older file systems: move the old folder aside, the new one in, drop the old.
+    const std::string aside = temp_sibling(split_path(target_), "old");
+    const int aside_slot = register_temp_path(aside, true);
+    if (::rename(target_.c_str(), aside.c_str()) != 0) {
+      const int saved = errno;
+      unregister_temp_path(aside_slot);
+      errno = saved;
+      throw_errno(target_ + ": move aside");
+    }
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) {
+      const int saved = errno;
+      ::rename(aside.c_str(), target_.c_str());  // put the old folder back
+      unregister_temp_path(aside_slot);
+      errno = saved;
+      throw_errno(target_ + ": rename");
+    }
+    remove_tree(aside);
+    unregister_temp_path(aside_slot);
+  }
+  temp_exists_ = false;
+  unregister_temp_path(registry_slot_);
+  registry_slot_ = -1;
+}
+
+}  // namespace fsdpshard

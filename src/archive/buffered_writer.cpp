@@ -1,0 +1,50 @@
+#include "archive/buffered_writer.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "archive/fd_io.h"
+
+namespace fsdpshard::archive {
+
+BufferedWriter::BufferedWriter(int fd, std::string what, std::size_t capacity)
+    : fd_(fd), what_(std::move(what)), capacity_(capacity) {}
+
+void BufferedWriter::write(const void* data, std::size_t size) {
+  if (size == 0) return;
+  if (buffer_.size() + size <= capacity_) {
+    const auto* bytes = static_cast<const char*>(data);
+    buffer_.insert(buffer_.end(), bytes, bytes + size);
+  } else {
+    // Too big to gather: keep the order by flushing what is buffered first.
+    flush();
+    if (size < capacity_ / 2) {
+      const auto* bytes = static_cast<const char*>(data);
+      buffer_.insert(buffer_.end(), bytes, bytes + size);
+    } else {
+      write_exact(fd_, data, size, what_);
+    }
+  }
+  position_ += size;
+}
+
+void BufferedWriter::patch(uint64_t offset, const void* data, std::size_t size) {
+  if (offset + size > position_) throw std::logic_error("BufferedWriter::patch past the end");
+  const uint64_t buffer_start = position_ - buffer_.size();
+  if (offset >= buffer_start) {
+    std::memcpy(buffer_.data() + (offset - buffer_start), data, size);
+  } else if (offset + size <= buffer_start) {
+    pwrite_exact(fd_, data, size, offset, what_);
+  } else {
+    flush();
+    pwrite_exact(fd_, data, size, offset, what_);
+  }
+}
+
+void BufferedWriter::flush() {
+  if (buffer_.empty()) return;
+  write_exact(fd_, buffer_.data(), buffer_.size(), what_);
+  buffer_.clear();
+}
+
+}  // namespace fsdpshard::archive
