@@ -13,6 +13,18 @@
 
 namespace fsdpshard {
 
+// A send started by Communicator::isend. The bytes it reads must stay valid and unchanged
+// until wait() returns.
+class PendingSend {
+ public:
+  virtual ~PendingSend() = default;
+  // Blocks until the send buffer may be reused; throws RuntimeFailure if the send failed.
+  // Calling it again does nothing. A handle dropped without wait() waits in its
+  // destructor, except while an exception unwinds the stack (the job is then being
+  // aborted, and waiting could hang on a peer that will never receive).
+  virtual void wait() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -25,6 +37,13 @@ class Communicator {
   // backend (NCCL stages it through device buffers).
   virtual void send(const void* data, std::size_t size, int dest, int tag) = 0;
   virtual void recv(void* data, std::size_t size, int source, int tag) = 0;
+  // Starts a send and returns at once where the backend can (mpi), so a reader can read
+  // chunk k+1 while chunk k is in flight. Ordering is as for send(). A backend may finish
+  // the send before returning (local, nccl: the default below), so code must also be
+  // correct, and free of deadlock, when isend behaves like send.
+  // Sending to oneself is a usage error (std::logic_error) in every backend.
+  virtual std::unique_ptr<PendingSend> isend(const void* data, std::size_t size, int dest,
+                                             int tag);
 
   // Control: small messages.
   virtual void barrier() = 0;

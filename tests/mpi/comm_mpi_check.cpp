@@ -1,0 +1,98 @@
+// The mpi backend under mpirun with 1..4 ranks (registered in tests/CMakeLists.txt).
+//   comm_mpi_check              the shared suite (comm_suite.h)
+//   comm_mpi_check --big        2.1 GiB from rank 0 to rank 1: real messages past INT_MAX
+//   comm_mpi_check --abort DIR  each rank writes DIR/rank<r>.pid, then rank 1 (rank 0 when
+//                               alone) calls abort(3) while the others wait in a barrier;
+//                               expect_abort.cmake checks mpirun's exit code and the pids.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "comm/mpi_communicator.h"
+#include "mpi/comm_suite.h"
+
+namespace fsdpshard::check {
+namespace {
+
+void big_transfer(Communicator& comm, Report& report) {
+  if (comm.size() != 2) {
+    report.note("--big needs exactly 2 ranks; skipped");
+    return;
+  }
+  const std::size_t size = (std::size_t{21} << 30) / 10;  // 2.1 GiB
+  const std::size_t words = size / 8;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> data(words);
+  if (comm.rank() == 0) {
+    for (std::size_t i = 0; i < words; ++i) data[i] = i * 0x9E3779B97F4A7C15ull;
+    // isend: its pieces are separate requests; checks the cutting of asynchronous sends.
+    comm.isend(data.data(), size, 1, 9)->wait();
+  } else {
+    comm.recv(data.data(), size, 0, 9);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < words; ++i) wrong += data[i] != i * 0x9E3779B97F4A7C15ull;
+    report.expect(wrong == 0, std::to_string(wrong) + " of " + std::to_string(words) +
+                                  " words of the 2.1 GiB transfer differ");
+  }
+  comm.barrier();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.note("2.1 GiB from rank 0 to rank 1 (3 messages of <= 1 GiB) in " +
+              std::to_string(seconds) + " s");
+}
+
+[[noreturn]] void abort_run(Communicator& comm, const std::string& folder) {
+  std::ofstream(folder + "/rank" + std::to_string(comm.rank()) + ".pid") << getpid() << "\n";
+  comm.barrier();
+  const int aborter = comm.size() > 1 ? 1 : 0;
+  if (comm.rank() == aborter) {
+    std::printf("rank %d calls abort(3)\n", aborter);  // must survive: abort flushes
+    comm.abort(3);
+  }
+  comm.barrier();  // never completes: the aborting rank does not join
+  std::fprintf(stderr, "rank %d: barrier returned after an abort\n", comm.rank());
+  std::_Exit(99);
+}
+
+}  // namespace
+}  // namespace fsdpshard::check
+
+int main(int argc, char** argv) {
+  using namespace fsdpshard;
+  using namespace fsdpshard::check;
+  std::unique_ptr<Communicator> comm;
+  Report report;
+  try {
+    comm = make_communicator("mpi");
+    report.rank = comm->rank();
+    if (argc == 3 && std::strcmp(argv[1], "--abort") == 0) abort_run(*comm, argv[2]);
+    if (comm->rank() == 0) std::printf("comm_mpi_check: %d rank(s), backend %s\n", comm->size(), comm->backend().c_str());
+    report.expect(comm->backend() == "mpi", "backend name");
+    report.expect(launched_by_mpi(), "launched_by_mpi() under mpirun");
+    if (argc == 2 && std::strcmp(argv[1], "--big") == 0) {
+      big_transfer(*comm, report);
+    } else {
+      auto* mpi = dynamic_cast<MpiCommunicator*>(comm.get());
+      SuiteOptions options;
+      options.set_max_message = [mpi](std::size_t bytes) { mpi->set_max_message_bytes(bytes); };
+      options.size_mismatch_recoverable = true;
+      run_comm_suite(*comm, report, options);
+      // isend cut into many messages, and the reader pattern with them.
+      mpi->set_max_message_bytes(4096);
+      pipelined(*comm, report, 100000, 5);
+      mpi->set_max_message_bytes(std::size_t{1} << 30);
+      report.note("isend cut into 4096-byte messages");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[rank %d] ERROR: %s\n", report.rank, e.what());
+    if (comm) comm->abort(1);
+    return 1;
+  }
+  const bool all_passed = comm->all_ok(report.failures == 0);
+  if (comm->rank() == 0) std::printf("comm_mpi_check: %s\n", all_passed ? "PASS" : "FAIL");
+  return all_passed ? 0 : 1;
+}

@@ -1,0 +1,165 @@
+// The checks every multi-rank backend must pass (mpi in comm_mpi_check, nccl in
+// nccl_check). Header-only because each tests/mpi/*_check.cpp is its own program.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fsdpshard/communicator.h"
+#include "fsdpshard/error.h"
+#include "mpi/check_report.h"
+
+namespace fsdpshard::check {
+
+// Deterministic bytes for message `seed`, so the receiver can verify without a copy.
+inline uint8_t pattern_byte(std::uint64_t seed, std::size_t i) {
+  std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 29;
+  return static_cast<uint8_t>(x ^ (x >> 17));
+}
+
+inline std::vector<uint8_t> pattern(std::uint64_t seed, std::size_t size) {
+  std::vector<uint8_t> bytes(size);
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = pattern_byte(seed, i);
+  return bytes;
+}
+
+inline bool matches(const std::vector<uint8_t>& bytes, std::uint64_t seed) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != pattern_byte(seed, i)) return false;
+  }
+  return true;
+}
+
+inline std::uint64_t seed_of(int from, int to, std::size_t size) {
+  return (static_cast<std::uint64_t>(from) << 48) ^ (static_cast<std::uint64_t>(to) << 40) ^ size;
+}
+
+// Every ordered pair (from, to) in one order that all ranks follow: each step involves
+// two ranks, and the earliest unfinished step always has both of them, so no deadlock.
+inline void pairwise(Communicator& comm, Report& report, std::size_t size, int tag,
+                     const std::string& label) {
+  for (int from = 0; from < comm.size(); ++from) {
+    for (int to = 0; to < comm.size(); ++to) {
+      if (from == to) continue;
+      const std::uint64_t seed = seed_of(from, to, size);
+      if (comm.rank() == from) {
+        const auto bytes = pattern(seed, size);
+        comm.send(bytes.data(), bytes.size(), to, tag);
+      } else if (comm.rank() == to) {
+        std::vector<uint8_t> bytes(size, 0xEE);
+        comm.recv(bytes.data(), bytes.size(), from, tag);
+        report.expect(matches(bytes, seed), label + ": " + std::to_string(size) + " bytes from rank " +
+                                                std::to_string(from) + " differ");
+      }
+    }
+  }
+}
+
+// Every rank but 0 streams `chunks` chunks to rank 0 with at most two isends in flight,
+// refilling a buffer only after its previous send finished: the reader pattern.
+inline void pipelined(Communicator& comm, Report& report, std::size_t chunk, int chunks) {
+  const int tag = 7;
+  if (comm.rank() == 0) {
+    for (int from = 1; from < comm.size(); ++from) {
+      for (int k = 0; k < chunks; ++k) {
+        std::vector<uint8_t> bytes(chunk);
+        comm.recv(bytes.data(), chunk, from, tag);
+        report.expect(matches(bytes, seed_of(from, k, chunk)),
+                      "isend chunk " + std::to_string(k) + " from rank " + std::to_string(from));
+      }
+    }
+    return;
+  }
+  std::vector<uint8_t> buffers[2];
+  std::unique_ptr<PendingSend> in_flight[2];
+  for (int k = 0; k < chunks; ++k) {
+    const int slot = k % 2;
+    if (in_flight[slot]) in_flight[slot]->wait();
+    buffers[slot] = pattern(seed_of(comm.rank(), k, chunk), chunk);  // "read chunk k"
+    in_flight[slot] = comm.isend(buffers[slot].data(), chunk, 0, tag);
+  }
+  in_flight[(chunks - 1) % 2]->wait();
+  in_flight[(chunks - 1) % 2]->wait();  // a second wait does nothing
+  // in_flight[chunks % 2] is dropped unwaited: its destructor must wait.
+}
+
+struct SuiteOptions {
+  // Lowers the largest single message (mpi only), to exercise the cutting of big sends.
+  std::function<void(std::size_t)> set_max_message;
+  // mpi: a recv whose size disagrees with the send fails, and the job can go on. (nccl
+  // detects it too, from the transfer header, but the unmatched NCCL send then waits
+  // forever, so only abort() can follow: not testable in the same run.)
+  bool size_mismatch_recoverable = false;
+};
+
+inline void run_comm_suite(Communicator& comm, Report& report, const SuiteOptions& options) {
+  const int n = comm.size();
+  report.rank = comm.rank();
+  report.expect(comm.rank() >= 0 && comm.rank() < n, "rank within size");
+
+  expect_throws<std::logic_error>(report, [&] { comm.send("x", 1, comm.rank(), 1); }, "itself",
+                                  "send to oneself");
+  expect_throws<std::logic_error>(report, [&] { char c; comm.recv(&c, 1, n, 1); }, "outside",
+                                  "recv from a rank beyond the job");
+
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, (std::size_t{1} << 20) + 3}) {
+    pairwise(comm, report, size, 3, "send/recv");
+  }
+  report.note("send/recv 0, 1, 1 MiB+3 bytes between every pair");
+
+  if (options.set_max_message) {
+    options.set_max_message(1000);  // 1 MiB+3 becomes 1049 messages
+    pairwise(comm, report, (std::size_t{1} << 20) + 3, 4, "cut send/recv");
+    pairwise(comm, report, 0, 4, "cut empty send/recv");
+    pairwise(comm, report, 2000, 4, "cut exact multiple");
+    options.set_max_message(std::size_t{1} << 30);
+    report.note("send/recv cut into 1000-byte messages");
+  }
+
+  if (options.size_mismatch_recoverable && n >= 2 && comm.rank() <= 1) {
+    // A size disagreement between the two sides is an error, not silent corruption.
+    if (comm.rank() == 0) {
+      comm.send("12345", 5, 1, 5);
+      comm.send("1234567890", 10, 1, 5);
+    } else {
+      char buffer[16];
+      expect_throws<RuntimeFailure>(report, [&] { comm.recv(buffer, 10, 0, 5); }, "bytes",
+                                    "recv of 10 bytes matched by a send of 5");
+      expect_throws<RuntimeFailure>(report, [&] { comm.recv(buffer, 5, 0, 5); }, "",
+                                    "recv of 5 bytes matched by a send of 10");
+    }
+  }
+  comm.barrier();
+
+  pipelined(comm, report, 256 * 1024 + 1, 8);
+  report.note("isend: 8 chunks per rank to rank 0, two in flight");
+
+  for (int root = 0; root < n; ++root) {
+    std::string text = comm.rank() == root ? "hello from rank " + std::to_string(root) : "stale";
+    comm.broadcast(text, root);
+    report.expect(text == "hello from rank " + std::to_string(root), "broadcast from " + std::to_string(root));
+  }
+  std::string big = comm.rank() == 0 ? std::string(3 << 20, 'z') : std::string();
+  comm.broadcast(big, 0);
+  report.expect(big.size() == (3u << 20) && big.back() == 'z', "broadcast of 3 MiB");
+  std::string empty = comm.rank() == 0 ? std::string() : std::string("not empty");
+  comm.broadcast(empty, 0);
+  report.expect(empty.empty(), "broadcast of an empty string");
+  report.note("broadcast from every root; 3 MiB; empty");
+
+  report.expect(comm.all_ok(true), "all_ok(true everywhere)");
+  report.expect(!comm.all_ok(comm.rank() != n - 1), "all_ok with the last rank false");
+  report.expect(!comm.all_ok(false), "all_ok(false everywhere)");
+  const unsigned long long expected = static_cast<unsigned long long>(n) * (n + 1) / 2;
+  report.expect(comm.sum(comm.rank() + 1) == expected, "sum of rank+1");
+  report.expect(comm.sum(1ull << 40) == (1ull << 40) * n, "sum of 2^40");
+  comm.barrier();
+  report.note("all_ok, sum, barrier");
+}
+
+}  // namespace fsdpshard::check

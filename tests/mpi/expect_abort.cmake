@@ -1,0 +1,33 @@
+# Runs `PROGRAM --abort DIR` under mpirun with NP ranks and checks what abort() promises:
+# mpirun exits with the code passed to abort (3), soon, and no rank outlives it.
+#   cmake -DMPIEXEC=... -DNP=2 -DPROGRAM=... -DDIR=... -P expect_abort.cmake
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+string(TIMESTAMP started "%s")
+execute_process(
+  COMMAND ${MPIEXEC} --oversubscribe -np ${NP} ${PROGRAM} --abort ${DIR}
+  RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+string(TIMESTAMP ended "%s")
+math(EXPR seconds "${ended} - ${started}")
+message(STATUS "mpirun exited with '${code}' after ${seconds} s\nstdout:\n${out}\nstderr:\n${err}")
+if(NOT code STREQUAL "3")
+  message(FATAL_ERROR "expected mpirun to exit with 3 (the abort code), got '${code}'")
+endif()
+if(seconds GREATER 20)
+  message(FATAL_ERROR "abort took ${seconds} s; expected a few")
+endif()
+if(NOT out MATCHES "calls abort\\(3\\)")
+  message(FATAL_ERROR "the aborting rank's output was lost (abort must flush stdout)")
+endif()
+file(GLOB pid_files ${DIR}/rank*.pid)
+list(LENGTH pid_files ranks)
+if(NOT ranks EQUAL NP)
+  message(FATAL_ERROR "${ranks} of ${NP} ranks wrote their pid before the abort")
+endif()
+foreach(pid_file ${pid_files})
+  file(STRINGS ${pid_file} pid)
+  execute_process(COMMAND kill -0 ${pid} RESULT_VARIABLE alive OUTPUT_QUIET ERROR_QUIET)
+  if(alive EQUAL 0)
+    message(FATAL_ERROR "rank process ${pid} (${pid_file}) still runs after mpirun returned")
+  endif()
+endforeach()
