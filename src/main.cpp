@@ -1,7 +1,95 @@
 // fsdpshard command line: CLI11 wiring only; the commands live in src/commands/.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
-int main() {
-  std::puts("fsdpshard: under construction");
-  return 0;
+#include "cli/transfer_options.h"
+#include "commands/run_plan.h"
+#include "fsdpshard/commands.h"
+#include "fsdpshard/error.h"
+
+using namespace fsdpshard;
+
+namespace {
+
+constexpr const char* kDescription =
+    "fsdpshard: convert PyTorch / AudioCraft (MusicGen) checkpoints across the FSDP boundary\n"
+    "without executing them. Runs as one process or under mpirun / srun.";
+
+GatherTarget parse_target(const std::string& text) {
+  if (text == "export") return GatherTarget::Export;
+  if (text == "state-dict") return GatherTarget::StateDictOnly;
+  if (text == "safetensors") return GatherTarget::Safetensors;
+  return GatherTarget::Training;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{kDescription, "fsdpshard"};
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage. See README.md for examples.");
+
+  InspectOptions inspect;
+  CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show what a checkpoint holds (layout, state dicts, cfg, globals)");
+  inspect_cmd->add_option("CKPT", inspect.path, "torch.save checkpoint")->required();
+  inspect_cmd->add_flag("--json", inspect.json, "One JSON object (schema in README.md)");
+  inspect_cmd->add_flag("--tensors", inspect.tensors, "List every tensor: name, dtype, shape, bytes, record");
+  inspect_cmd->add_flag("--cfg", inspect.cfg, "Print xp.cfg as YAML (as OmegaConf.to_yaml)");
+
+  CfgOptions cfg;
+  cli::TransferFlags cfg_flags;
+  CLI::App* cfg_cmd = app.add_subcommand("cfg", "Print xp.cfg as YAML, or write a copy with xp.cfg edited");
+  cfg_cmd->add_option("CKPT", cfg.path, "torch.save checkpoint")->required();
+  cli::add_cfg_edit_options(*cfg_cmd, cfg.edits, cfg_flags);
+  cfg_cmd->add_option("-o,--output", cfg.output, "Write the edited checkpoint here");
+  cfg_cmd->add_flag("--in-place", cfg.in_place, "Replace CKPT atomically");
+  cfg_cmd->add_flag("--force", cfg.force, "Overwrite an existing output");
+
+  GatherOptions gather;
+  cli::TransferFlags gather_flags;
+  std::string gather_target = "training";
+  CLI::App* gather_cmd =
+      app.add_subcommand("gather", "Gather a state dict (default: the FSDP best state) into one checkpoint");
+  gather_cmd->add_option("CKPT", gather.input, "Input checkpoint (rank 0's checkpoint.th for FSDP runs)")->required();
+  gather_cmd->add_option("-o,--output", gather.output, "Output file")->required();
+  gather_cmd
+      ->add_option("--to", gather_target,
+                   "training: {best_state: {model}, fsdp_best_state: {}, xp.cfg} for continue_from; "
+                   "export: AudioCraft export_lm layout; state-dict: the state dict alone; "
+                   "safetensors: a .safetensors file")
+      ->check(CLI::IsMember({"training", "export", "state-dict", "safetensors"}))
+      ->capture_default_str();
+  gather_cmd->add_option("--keep", gather.keep, "Also copy this top-level entry (--to training), e.g. xp.sig, history")
+      ->type_name("KEY")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  gather_cmd->add_option("--version-string", gather.version_string, "'version' of an export when the input has none")
+      ->capture_default_str();
+  cli::add_selection_options(*gather_cmd, gather, gather_flags);
+  cli::add_cfg_edit_options(*gather_cmd, gather.edits, gather_flags);
+  cli::add_common_options(*gather_cmd, gather, gather_flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*inspect_cmd) return run_inspect(inspect);
+    if (*cfg_cmd) {
+      cli::finish_cfg_edits(cfg_flags, cfg.edits);
+      cfg.format = cli::parse_cfg_format(cfg_flags.cfg_format);
+      return run_cfg(cfg);
+    }
+    if (*gather_cmd) {
+      cli::finish_transfer_options(*gather_cmd, gather_flags, gather);
+      gather.target = parse_target(gather_target);
+      return run_gather(gather);
+    }
+  } catch (...) {
+    return report_current_exception();
+  }
+  return 2;
 }

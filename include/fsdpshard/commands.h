@@ -1,0 +1,67 @@
+// The subcommands, as functions the CLI (src/main.cpp) calls with parsed options.
+// Each returns the process exit code; anticipated failures are thrown as InputError /
+// RuntimeFailure and mapped to exit codes by the caller.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fsdpshard/cfg.h"
+
+namespace fsdpshard {
+
+struct InspectOptions {
+  std::string path;
+  bool json = false;
+  bool tensors = false;
+  bool cfg = false;
+};
+int run_inspect(const InspectOptions& options);
+
+enum class CfgFormat { Keep, DictConfig, Yaml };
+
+struct CfgOptions {
+  std::string path;
+  CfgEdits edits;
+  std::string output;     // empty: print YAML to stdout
+  bool in_place = false;
+  bool force = false;
+  CfgFormat format = CfgFormat::Keep;
+};
+int run_cfg(const CfgOptions& options);
+
+}  // namespace fsdpshard
+
+#include <optional>
+
+#include "fsdpshard/selection.h"
+
+namespace fsdpshard {
+
+enum class GatherTarget { Training, Export, StateDictOnly, Safetensors };
+
+// Options shared by gather and reshard.
+struct TransferOptions {
+  std::string input;
+  std::string output;
+  std::string from = "auto";
+  SelectionOptions selection;
+  CfgEdits edits;
+  CfgFormat cfg_format = CfgFormat::Keep;
+  std::string backend = "auto";
+  uint64_t max_inflight = 256ull << 20;
+  bool force = false;
+  bool dry_run = false;
+  bool quiet = false;
+  std::string progress = "auto";  // auto | always | never
+  bool json = false;
+};
+
+struct GatherOptions : TransferOptions {
+  GatherTarget target = GatherTarget::Training;
+  std::vector<std::string> keep;           // top-level keys passed through (--to training)
+  std::string version_string = "1.3.0";    // 'version' of an export when the input has none
+};
+int run_gather(const GatherOptions& options);
+
+}  // namespace fsdpshard

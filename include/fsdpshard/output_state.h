@@ -1,0 +1,39 @@
+// Builds the output state dict of a gather/reshard inside the input's object graph: new
+// tensor nodes over new output storages, everything else (the OrderedDict class, its
+// `_metadata`, non-tensor values) shared with the input, so it is written back unchanged.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/plan.h"
+#include "fsdpshard/selection.h"
+
+namespace fsdpshard {
+
+struct OutputTensor {
+  std::string name;
+  DType dtype = DType::UInt8;
+  std::vector<int64_t> sizes;
+  uint64_t nbytes = 0;
+  std::size_t storage = 0;       // index into OutputState::storages
+  uint64_t storage_offset = 0;   // elements into that storage
+  bool contiguous = true;
+  NodeId node = kNoNode;         // the new tensor node
+};
+
+struct OutputState {
+  NodeId mapping = kNoNode;                 // the new state dict (same type as the input's)
+  std::vector<OutputTensor> tensors;        // in output order
+  std::vector<PlannedRecord> storages;      // one record per output storage, "data/<k>"
+};
+
+// `input` is the index of the checkpoint's file in Plan::inputs. Storages used by one
+// selected contiguous tensor are compacted to that tensor; storages shared by several
+// selected tensors (or holding a non-contiguous view) are copied whole, keeping the
+// views' offsets and strides, so sharing survives.
+OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
+                               const std::vector<Selected>& selected, uint32_t input);
+
+}  // namespace fsdpshard

@@ -1,0 +1,54 @@
+// A transfer plan (DESIGN.md principle 4): derived by every rank from metadata alone, the
+// same everywhere, it says which bytes each output file holds, where they come from, who
+// reads them and who writes the file. The executor only moves bytes by it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fsdpshard/dtype.h"
+
+namespace fsdpshard {
+
+// One output record (a zip record "data/3", or one safetensors tensor): a contiguous run
+// of elements of one input file, cast from `source_dtype` to `dtype` on the way.
+struct PlannedRecord {
+  std::string name;            // "data/3" (torch) or the tensor name (safetensors)
+  uint32_t input = 0;          // index into Plan::inputs
+  uint64_t input_offset = 0;   // absolute byte offset in that file
+  uint64_t count = 0;          // elements
+  DType source_dtype = DType::UInt8;
+  DType dtype = DType::UInt8;
+  int reader = 0;              // rank that reads (and casts) the bytes
+  uint64_t source_bytes() const { return count * element_size(source_dtype); }
+  uint64_t bytes() const { return count * element_size(dtype); }
+};
+
+enum class FileFormat { TorchSave, Safetensors, Text };
+
+struct PlannedFile {
+  std::string name;          // file name relative to the output location
+  FileFormat format = FileFormat::TorchSave;
+  int writer = 0;            // rank that writes it
+  std::string archive_root;  // TorchSave: the zip's root folder
+  std::string header;        // TorchSave: data.pkl; Safetensors: the JSON header; Text: contents
+  std::vector<PlannedRecord> records;  // in file order
+  uint64_t bytes() const;    // tensor bytes written
+};
+
+struct Plan {
+  std::vector<std::string> inputs;  // input file paths
+  // Where the files go: a file path when `single_file`, else a folder made all at once.
+  std::string output;
+  bool single_file = true;
+  std::vector<PlannedFile> files;
+  uint64_t read_bytes(int rank) const;   // bytes `rank` reads from inputs
+  uint64_t total_bytes() const;          // tensor bytes written, all files
+};
+
+// Assigns every record a reader so that the bytes read are balanced over `ranks`:
+// largest first, each to the least loaded rank, ties to the lower rank (deterministic).
+void assign_readers(Plan& plan, int ranks);
+
+}  // namespace fsdpshard

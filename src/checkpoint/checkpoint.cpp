@@ -1,0 +1,191 @@
+#include "fsdpshard/checkpoint.h"
+
+#include <set>
+
+#include "fsdpshard/cfg.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/unpickler.h"
+
+namespace fsdpshard {
+
+const char* layout_name(Layout layout) {
+  switch (layout) {
+    case Layout::Training: return "training";
+    case Layout::FsdpRank0: return "fsdp-rank0";
+    case Layout::FsdpRankShard: return "fsdp-rank-shard";
+    case Layout::Exported: return "exported";
+    case Layout::StateDict: return "state-dict";
+    case Layout::Unknown: break;
+  }
+  return "unknown";
+}
+
+uint64_t StateDict::nbytes() const {
+  uint64_t total = 0;
+  for (const auto& t : tensors) total += t.tensor.nbytes();
+  return total;
+}
+
+Checkpoint::Checkpoint(const std::string& path) : archive_(path) {
+  const ZipRecord& pkl = archive_.require("data.pkl");
+  const std::string stream = archive_.read(pkl);
+  unpickle(stream, graph_, path + ": data.pkl");
+  check_storages();
+}
+
+void Checkpoint::check_storages() {
+  // Every tensor of the file, wherever it is, must lie inside a present record: the arena
+  // holds them all, so no walk (and no recursion) is needed.
+  for (NodeId id = 0; id < graph_.size(); ++id) {
+    if (graph_.at(id).kind != NodeKind::Object) continue;
+    const auto tensor = recognize_tensor(graph_, id, path() + ": data.pkl");
+    if (tensor) storage_record(tensor->storage);
+  }
+}
+
+const ZipRecord& Checkpoint::storage_record(const StorageRef& storage) const {
+  const std::string name = "data/" + storage.key;
+  const ZipRecord* record = archive_.find(name);
+  if (!record) {
+    throw InputError(path() + ": missing record '" + name + "' that a tensor's storage names");
+  }
+  if (record->size < storage.nbytes()) {
+    throw InputError(path() + ": record '" + name + "' holds " + std::to_string(record->size) +
+                     " bytes but its storage needs " + std::to_string(storage.nbytes()));
+  }
+  if (record->method != 0) {
+    throw InputError(path() + ": record '" + name + "' is compressed; torch.save stores tensors uncompressed");
+  }
+  return *record;
+}
+
+namespace {
+
+// A mapping whose values are all tensors (an empty mapping counts).
+bool is_tensor_mapping(const Graph& g, NodeId id) {
+  if (!g.is_mapping(id)) return false;
+  for (const auto& [key, value] : g.at(id).entries) {
+    const std::string type = g.type_name(value);
+    if (type != "torch.Tensor" && type != "torch.nn.Parameter") return false;
+  }
+  return true;
+}
+
+bool is_true(const Graph& g, NodeId id) {
+  return id != kNoNode && g.at(id).kind == NodeKind::Bool && g.at(id).flag;
+}
+
+std::size_t entry_count(const Graph& g, NodeId id) {
+  return g.is_mapping(id) ? g.at(id).entries.size() : 0;
+}
+
+}  // namespace
+
+StateDict Checkpoint::state_dict_at(const std::string& dotted) const {
+  const NodeId mapping = graph_.get_path(root(), dotted);
+  const std::string where = path() + ": '" + (dotted.empty() ? std::string("<whole file>") : dotted) + "'";
+  if (mapping == kNoNode) throw InputError(where + " not found");
+  if (!graph_.is_mapping(mapping)) {
+    throw InputError(where + " is a " + graph_.type_name(mapping) + ", not a dict of tensors");
+  }
+  StateDict sd;
+  sd.path = dotted;
+  sd.mapping = mapping;
+  std::set<std::string> seen;
+  for (const auto& [key, value] : graph_.at(mapping).entries) {
+    if (graph_.at(key).kind != NodeKind::Str) {
+      throw InputError(where + " has a key of type " + graph_.type_name(key) +
+                       "; state dict keys are strings");
+    }
+    const std::string& name = graph_.at(key).text;
+    if (!seen.insert(name).second) throw InputError(where + " has the key '" + name + "' twice");
+    auto tensor = recognize_tensor(graph_, value, where + "['" + name + "']");
+    if (!tensor) {
+      throw InputError(where + "['" + name + "'] is a " + graph_.type_name(value) + ", not a tensor");
+    }
+    sd.tensors.push_back({name, key, value, std::move(*tensor)});
+  }
+  return sd;
+}
+
+std::vector<StateDict> Checkpoint::state_dicts() const {
+  static const char* const kKnownPaths[] = {"fsdp_best_state.model", "best_state.model", "best_state",
+                                            "model", "ema.state.model", "state_dict"};
+  std::vector<StateDict> found;
+  if (is_tensor_mapping(graph_, root()) && entry_count(graph_, root()) > 0) {
+    found.push_back(state_dict_at(""));
+    return found;
+  }
+  for (const char* candidate : kKnownPaths) {
+    const NodeId mapping = graph_.get_path(root(), candidate);
+    if (mapping == kNoNode || !is_tensor_mapping(graph_, mapping)) continue;
+    found.push_back(state_dict_at(candidate));
+  }
+  return found;
+}
+
+Layout Checkpoint::layout() const {
+  const NodeId top = root();
+  if (!graph_.is_mapping(top)) return Layout::Unknown;
+  const NodeId best = graph_.get(top, "best_state");
+  const NodeId cfg_node = graph_.get(top, "xp.cfg");
+  if (is_true(graph_, graph_.get(top, "exported")) ||
+      (cfg_node != kNoNode && graph_.at(cfg_node).kind == NodeKind::Str && is_tensor_mapping(graph_, best))) {
+    return Layout::Exported;
+  }
+  const NodeId fsdp = graph_.get(top, "fsdp_best_state");
+  if (fsdp != kNoNode) {
+    const NodeId fsdp_model = graph_.get(fsdp, "model");
+    if (entry_count(graph_, fsdp_model) > 0) return Layout::FsdpRank0;
+    if (fsdp_model != kNoNode) return Layout::FsdpRankShard;
+    return Layout::Training;
+  }
+  if (best != kNoNode || graph_.get(top, "model") != kNoNode) return Layout::Training;
+  if (is_tensor_mapping(graph_, top) && entry_count(graph_, top) > 0) return Layout::StateDict;
+  return Layout::Unknown;
+}
+
+NodeId Checkpoint::cfg() const {
+  return graph_.is_mapping(root()) ? graph_.get(root(), "xp.cfg") : kNoNode;
+}
+
+std::optional<std::string> Checkpoint::cfg_yaml() const {
+  const NodeId node = cfg();
+  if (node == kNoNode) return std::nullopt;
+  if (graph_.at(node).kind == NodeKind::Str) return normalize_yaml(graph_.at(node).text);
+  if (is_dictconfig(graph_, node)) return dictconfig_to_yaml(graph_, node);
+  throw InputError(path() + ": xp.cfg is a " + graph_.type_name(node) + ", neither a DictConfig nor YAML text");
+}
+
+std::vector<GlobalUse> Checkpoint::globals() const {
+  std::set<std::pair<std::string, std::string>> names;
+  for (NodeId id = 0; id < graph_.size(); ++id) {
+    const Node& n = graph_.at(id);
+    if (n.kind == NodeKind::Global) names.emplace(n.text, n.name);
+  }
+  std::vector<GlobalUse> uses;
+  for (const auto& [module, name] : names) {
+    uses.push_back({module + "." + name, weights_only_safe(module, name)});
+  }
+  return uses;
+}
+
+bool weights_only_safe(const std::string& module, const std::string& name) {
+  // torch 2.x _weights_only_unpickler._get_allowed_globals, plus what torch.save itself
+  // emits for bytes/sets under protocol 2.
+  if (module == "collections") return name == "OrderedDict" || name == "Counter";
+  if (module == "torch._utils") return name.rfind("_rebuild_", 0) == 0;
+  if (module == "torch") {
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, "Storage") == 0) return true;
+    if (name == "Size" || name == "device" || name == "Tensor") return true;
+    return dtype_from_torch_name(name).has_value();
+  }
+  if (module == "torch.nn.parameter") return name == "Parameter";
+  if (module == "_codecs") return name == "encode";
+  if (module == "builtins" || module == "__builtin__") {
+    return name == "set" || name == "frozenset" || name == "bytearray";
+  }
+  return false;
+}
+
+}  // namespace fsdpshard

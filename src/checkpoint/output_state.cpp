@@ -1,0 +1,143 @@
+#include "fsdpshard/output_state.h"
+
+#include <map>
+
+#include "fsdpshard/error.h"
+
+namespace fsdpshard {
+namespace {
+
+// ('storage', torch.<X>Storage, key, 'cpu', numel) as a persistent id.
+NodeId make_storage(Graph& g, DType dtype, const std::string& key, uint64_t numel) {
+  std::string cls(storage_class(dtype));
+  if (cls.empty()) cls = "UntypedStorage";
+  const uint64_t count = cls == "UntypedStorage" ? numel * element_size(dtype) : numel;
+  const NodeId pid = g.tuple({g.str("storage"), g.global("torch", cls), g.str(key), g.str("cpu"),
+                              g.integer(static_cast<int64_t>(count))});
+  Node node;
+  node.kind = NodeKind::PersistentId;
+  node.pid = pid;
+  return g.add(std::move(node));
+}
+
+NodeId int_tuple(Graph& g, const std::vector<int64_t>& values) {
+  std::vector<NodeId> items;
+  for (int64_t v : values) items.push_back(g.integer(v));
+  return g.tuple(std::move(items));
+}
+
+// A copy of the input's tensor node that points at `storage` with `offset`/`strides`,
+// keeping requires_grad, hooks and metadata arguments (and a Parameter wrapper).
+NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype, uint64_t offset,
+                   const std::vector<int64_t>& strides) {
+  const Node& old_tensor = g.at(like.tensor_node);
+  std::vector<NodeId> args = g.at(old_tensor.args).items;
+  args[0] = storage;
+  args[1] = g.integer(static_cast<int64_t>(offset));
+  args[3] = int_tuple(g, strides);
+  NodeId callable = old_tensor.callable;
+  const bool needs_v3 = storage_class(dtype).empty();
+  if (needs_v3 && args.size() < 7) {
+    throw InputError(std::string("dtype ") + std::string(torch_name(dtype)) + " needs _rebuild_tensor_v3");
+  }
+  if (args.size() >= 7 && g.is_global(callable, "torch._utils", "_rebuild_tensor_v3")) {
+    args[6] = g.global("torch", std::string(torch_name(dtype)));
+  }
+  const NodeId tensor = g.object(callable, g.tuple(std::move(args)));
+  if (!like.parameter) return tensor;
+  const Node& old_param = g.at(like.node);
+  std::vector<NodeId> param_args = g.at(old_param.args).items;
+  param_args[0] = tensor;
+  const NodeId param = g.object(old_param.callable, g.tuple(std::move(param_args)));
+  g.at(param).state = old_param.state;
+  return param;
+}
+
+std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& sizes) {
+  std::vector<int64_t> strides(sizes.size());
+  int64_t stride = 1;
+  for (std::size_t i = sizes.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= std::max<int64_t>(sizes[i], 1);
+  }
+  return strides;
+}
+
+// A new mapping of the same kind as `like` (a dict, or an OrderedDict keeping its BUILD
+// state, which holds `_metadata`).
+NodeId make_mapping_like(Graph& g, NodeId like) {
+  const Node& old = g.at(like);
+  if (old.kind == NodeKind::Dict) return g.dict();
+  const NodeId copy = g.object(old.callable, old.args, old.construct);
+  g.at(copy).kwargs = old.kwargs;
+  g.at(copy).state = old.state;
+  return copy;
+}
+
+}  // namespace
+
+OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
+                               const std::vector<Selected>& selected, uint32_t input) {
+  Graph& g = ckpt.graph();
+  // How many selected tensors use each input storage.
+  std::map<std::string, int> users;
+  for (const Selected& s : selected) users[source.tensors[s.index].tensor.storage.key] += 1;
+
+  OutputState out;
+  out.mapping = make_mapping_like(g, source.mapping);
+  std::map<std::string, std::pair<std::size_t, NodeId>> shared;  // input key -> output storage, pid
+  for (const Selected& s : selected) {
+    const NamedTensor& named = source.tensors[s.index];
+    const TensorRef& t = named.tensor;
+    const ZipRecord& record = ckpt.storage_record(t.storage);
+    const bool whole = users[t.storage.key] > 1 || !t.contiguous() || t.dtype != t.storage.dtype;
+    if (whole && t.storage.untyped && t.dtype != s.dtype) {
+      throw InputError(ckpt.path() + ": '" + named.name + "' shares an untyped storage; it cannot be cast");
+    }
+    std::size_t storage_index;
+    NodeId pid;
+    uint64_t offset;
+    std::vector<int64_t> strides;
+    if (whole) {
+      auto it = shared.find(t.storage.key);
+      if (it == shared.end()) {
+        PlannedRecord r;
+        r.name = "data/" + std::to_string(out.storages.size());
+        r.input = input;
+        r.input_offset = record.data_offset;
+        r.source_dtype = t.storage.untyped ? DType::UInt8 : t.storage.dtype;
+        r.dtype = t.storage.untyped ? DType::UInt8 : s.dtype;
+        r.count = t.storage.numel;
+        pid = make_storage(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
+                           t.storage.untyped ? t.storage.numel / element_size(t.dtype) : t.storage.numel);
+        it = shared.emplace(t.storage.key, std::make_pair(out.storages.size(), pid)).first;
+        out.storages.push_back(std::move(r));
+      }
+      storage_index = it->second.first;
+      pid = it->second.second;
+      offset = t.storage_offset;
+      strides = t.strides;
+    } else {
+      PlannedRecord r;
+      r.name = "data/" + std::to_string(out.storages.size());
+      r.input = input;
+      r.input_offset = record.data_offset + t.storage_offset * element_size(t.dtype);
+      r.source_dtype = t.dtype;
+      r.dtype = s.dtype;
+      r.count = t.numel();
+      storage_index = out.storages.size();
+      pid = make_storage(g, s.dtype, std::to_string(storage_index), r.count);
+      out.storages.push_back(std::move(r));
+      offset = 0;
+      strides = contiguous_strides(t.sizes);
+    }
+    const NodeId node = make_tensor(g, t, pid, s.dtype, offset, strides);
+    const NodeId key = s.name == named.name ? named.key : g.str(s.name);
+    g.at(out.mapping).entries.emplace_back(key, node);
+    out.tensors.push_back({s.name, s.dtype, t.sizes, t.numel() * element_size(s.dtype), storage_index, offset,
+                           t.contiguous(), node});
+  }
+  return out;
+}
+
+}  // namespace fsdpshard

@@ -1,0 +1,82 @@
+// `fsdpshard cfg CKPT`: print xp.cfg as YAML, or write a copy of CKPT whose xp.cfg is
+// edited (--set/--unset/--merge) and everything else is left exactly as it was.
+#include <cstdio>
+#include <filesystem>
+
+#include "commands/cfg_output.h"
+#include "fsdpshard/atomic_file.h"
+#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/commands.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/pickler.h"
+#include "fsdpshard/zip_writer.h"
+
+namespace fsdpshard {
+namespace {
+
+// Copies every record of `ckpt` except data.pkl, which is replaced by `pickle_bytes`.
+// Records keep their names, order and bytes; the archive keeps its root folder.
+void copy_with_new_pickle(const Checkpoint& ckpt, const std::string& pickle_bytes, AtomicFile& out) {
+  const ZipReader& in = ckpt.archive();
+  ZipWriter zip(out.fd(), in.root());
+  std::vector<char> buffer(16u << 20);
+  for (const ZipRecord& record : in.records()) {
+    if (record.name == "data.pkl") {
+      zip.add("data.pkl", pickle_bytes);
+      continue;
+    }
+    if (record.method != 0) {
+      zip.add(record.name, in.read(record));
+      continue;
+    }
+    zip.begin(record.name, record.size);
+    for (uint64_t done = 0; done < record.size;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(buffer.size(), record.size - done));
+      in.read_at(record, done, buffer.data(), n);
+      zip.append(buffer.data(), n);
+      done += n;
+    }
+    zip.end();
+  }
+  zip.finish();
+}
+
+}  // namespace
+
+int run_cfg(const CfgOptions& options) {
+  install_cleanup_signal_handlers();
+  Checkpoint ckpt(options.path);
+  const bool writes = !options.output.empty() || options.in_place;
+  if (!writes) {
+    if (!options.edits.empty() || options.format != CfgFormat::Keep) {
+      throw InputError("edits or --cfg-format need -o OUT or --in-place to say where to write");
+    }
+    const auto yaml = ckpt.cfg_yaml();
+    if (!yaml) throw InputError(options.path + ": no xp.cfg in this checkpoint");
+    std::fputs(yaml->c_str(), stdout);
+    return 0;
+  }
+  if (options.in_place && !options.output.empty()) {
+    throw InputError("give either -o OUT or --in-place, not both");
+  }
+  std::string target = options.in_place ? options.path : options.output;
+  std::error_code ec;
+  if (!options.in_place && std::filesystem::equivalent(options.path, target, ec)) {
+    throw InputError("-o " + target + " is the input; use --in-place to replace it");
+  }
+  if (ckpt.cfg() == kNoNode) throw InputError(options.path + ": no xp.cfg in this checkpoint");
+  const PreparedCfg cfg = prepare_cfg(ckpt, options.edits, options.format);
+  Graph& g = ckpt.graph();
+  // Point the top-level 'xp.cfg' entry at the prepared node (the same node unless the
+  // representation changed); every other entry is untouched.
+  for (auto& [key, value] : g.at(ckpt.root()).entries) {
+    if (g.is_str(key, "xp.cfg")) value = cfg.node;
+  }
+  const std::string pickle_bytes = pickle(g, ckpt.root());
+  AtomicFile out(target, options.force || options.in_place);
+  copy_with_new_pickle(ckpt, pickle_bytes, out);
+  out.commit();
+  return 0;
+}
+
+}  // namespace fsdpshard

@@ -1,0 +1,149 @@
+// `fsdpshard gather`: one state dict of a checkpoint (by default the FSDP best state) into
+// a fine-tune-ready training checkpoint, an AudioCraft export, a bare state dict or a
+// .safetensors file, with xp.cfg patched on the way.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "commands/cfg_output.h"
+#include "commands/run_plan.h"
+#include "commands/safetensors_output.h"
+#include "fsdpshard/atomic_file.h"
+#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/commands.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/output_state.h"
+#include "fsdpshard/pickler.h"
+#include "fsdpshard/source.h"
+#include "util/format.h"
+
+namespace fsdpshard {
+namespace {
+
+// torch.save names the zip's root folder after the file, without its extension.
+std::string archive_root_for(const std::string& output) {
+  std::string stem = std::filesystem::path(output).stem().string();
+  return stem.empty() ? "archive" : stem;
+}
+
+void check_output_path(const GatherOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(options.input, options.output, ec)) {
+    throw InputError("the output " + options.output + " is the input; write elsewhere");
+  }
+}
+
+// Top-level object of the output, per --to.
+NodeId output_root(Checkpoint& ckpt, const GatherOptions& options, NodeId state, const PreparedCfg& cfg) {
+  Graph& g = ckpt.graph();
+  switch (options.target) {
+    case GatherTarget::StateDictOnly:
+    case GatherTarget::Safetensors:
+      return state;
+    case GatherTarget::Export: {
+      if (cfg.node == kNoNode) {
+        throw InputError(ckpt.path() + ": no xp.cfg; an AudioCraft export needs one (use --to state-dict)");
+      }
+      NodeId version = g.get(ckpt.root(), "version");
+      if (version == kNoNode || g.at(version).kind != NodeKind::Str) version = g.str(options.version_string);
+      return g.dict({{g.str("best_state"), state},
+                     {g.str("xp.cfg"), cfg.node},
+                     {g.str("version"), version},
+                     {g.str("exported"), g.boolean(true)}});
+    }
+    case GatherTarget::Training:
+      break;
+  }
+  std::vector<std::pair<NodeId, NodeId>> entries;
+  entries.emplace_back(g.str("best_state"), g.dict({{g.str("model"), state}}));
+  entries.emplace_back(g.str("fsdp_best_state"), g.dict());
+  if (cfg.node != kNoNode) entries.emplace_back(g.str("xp.cfg"), cfg.node);
+  for (const std::string& key : options.keep) {
+    if (key == "best_state" || key == "fsdp_best_state" || key == "xp.cfg") {
+      throw InputError("--keep " + key + ": that entry is written by gather itself");
+    }
+    const NodeId value = g.get(ckpt.root(), key);
+    if (value == kNoNode) throw InputError(ckpt.path() + ": --keep " + key + ": no such top-level entry");
+    entries.emplace_back(g.str(key), value);
+  }
+  return g.dict(std::move(entries));
+}
+
+const char* target_name(GatherTarget target) {
+  switch (target) {
+    case GatherTarget::Training: return "training";
+    case GatherTarget::Export: return "export";
+    case GatherTarget::StateDictOnly: return "state-dict";
+    case GatherTarget::Safetensors: return "safetensors";
+  }
+  return "?";
+}
+
+PlannedJob plan_gather(const GatherOptions& options) {
+  check_output_path(options);
+  auto ckpt = std::make_unique<Checkpoint>(options.input);
+  const StateDict source = resolve_source(*ckpt, options.from);
+  std::vector<std::string> names;
+  std::vector<DType> dtypes;
+  for (const auto& t : source.tensors) {
+    names.push_back(t.name);
+    dtypes.push_back(t.tensor.dtype);
+  }
+  const auto selected = select_tensors(names, dtypes, options.selection);
+  OutputState state = build_output_state(*ckpt, source, selected, 0);
+
+  CfgFormat cfg_format = options.cfg_format;
+  if (options.target == GatherTarget::Training && cfg_format == CfgFormat::Keep) cfg_format = CfgFormat::DictConfig;
+  if (options.target == GatherTarget::Export || options.target == GatherTarget::Safetensors) {
+    cfg_format = CfgFormat::Yaml;
+  }
+  const bool wants_cfg = options.target != GatherTarget::StateDictOnly;
+  PreparedCfg cfg;
+  if (wants_cfg || !options.edits.empty()) cfg = prepare_cfg(*ckpt, options.edits, cfg_format);
+
+  PlannedJob job;
+  job.plan.inputs = {options.input};
+  job.plan.output = options.output;
+  job.plan.single_file = true;
+  PlannedFile file;
+  file.name = std::filesystem::path(options.output).filename().string();
+  file.writer = 0;
+  if (options.target == GatherTarget::Safetensors) {
+    file.format = FileFormat::Safetensors;
+    std::map<std::string, std::string> metadata{{"format", "pt"}};
+    if (cfg.node != kNoNode) metadata["xp.cfg"] = cfg.yaml_after;
+    file.header = safetensors_file_plan(state, metadata, source.path, file.records);
+  } else {
+    file.format = FileFormat::TorchSave;
+    file.archive_root = archive_root_for(options.output);
+    file.header = pickle(ckpt->graph(), output_root(*ckpt, options, state.mapping, cfg));
+    file.records = state.storages;
+  }
+  job.plan.files.push_back(std::move(file));
+
+  uint64_t bytes = 0;
+  for (const auto& t : state.tensors) bytes += t.nbytes;
+  job.what = "gathered " + std::to_string(state.tensors.size()) + " tensors (" + human_bytes(bytes) + ") from " +
+             (source.path.empty() ? std::string("the whole file") : source.path);
+  std::string text = "source: " + options.input + " [" + (source.path.empty() ? "<whole file>" : source.path) +
+                     "], " + std::to_string(source.tensors.size()) + " tensors\n";
+  text += "selected: " + std::to_string(state.tensors.size()) + " tensors, " + human_bytes(bytes) +
+          ", output --to " + target_name(options.target) + "\n";
+  for (const auto& t : state.tensors) {
+    text += "  " + t.name + "  " + std::string(torch_name(t.dtype)) + "  " + human_bytes(t.nbytes) + "\n";
+  }
+  const std::string diff = yaml_diff(cfg.yaml_before, cfg.yaml_after);
+  text += diff.empty() ? "xp.cfg: unchanged\n" : "xp.cfg changes:\n" + diff;
+  job.dry_run_text = text;
+  return job;
+}
+
+}  // namespace
+
+int run_gather(const GatherOptions& options) {
+  install_cleanup_signal_handlers();
+  auto comm = make_communicator(options.backend);
+  return run_planned(*comm, options, [&] { return plan_gather(options); });
+}
+
+}  // namespace fsdpshard

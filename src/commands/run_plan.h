@@ -1,0 +1,32 @@
+// The distributed skeleton every transferring command shares: plan on every rank from
+// metadata, agree that planning worked everywhere, move bytes, report once.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "fsdpshard/commands.h"
+#include "fsdpshard/communicator.h"
+#include "fsdpshard/executor.h"
+#include "fsdpshard/plan.h"
+
+namespace fsdpshard {
+
+struct PlannedJob {
+  Plan plan;
+  std::string dry_run_text;  // what --dry-run prints (besides the rank table)
+  std::string what;          // "gathered 312 tensors" for the summary line
+};
+
+// Runs `make_plan` on every rank of `comm`, then executes the plan (or prints it with
+// --dry-run). Errors: a planning error is printed by rank 0 (or by the ranks that had it,
+// when rank 0 had none) and every rank returns its exit code; an error while moving
+// bytes is printed by the rank that had it, which then ends every rank (abort).
+int run_planned(Communicator& comm, const TransferOptions& options,
+                const std::function<PlannedJob()>& make_plan);
+
+// Prints "fsdpshard: error: <message>" to stderr and returns the exit code of the
+// exception in flight (2 input, 1 runtime). Call from a catch block.
+int report_current_exception();
+
+}  // namespace fsdpshard

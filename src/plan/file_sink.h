@@ -1,0 +1,24 @@
+// Writes one planned output file: the format's framing around the tensor records the
+// executor streams into it (zip records for torch.save, a header for safetensors).
+#pragma once
+
+#include <memory>
+
+#include "fsdpshard/plan.h"
+
+namespace fsdpshard {
+
+class FileSink {
+ public:
+  virtual ~FileSink() = default;
+  virtual void begin_record(const PlannedRecord& record) = 0;
+  virtual void append(const void* data, std::size_t size) = 0;
+  virtual void end_record() = 0;
+  // Writes what follows the last record; the file is complete afterwards.
+  virtual void finish() = 0;
+};
+
+// A sink writing `file` to the open descriptor `fd` (positioned at 0, not closed).
+std::unique_ptr<FileSink> make_file_sink(const PlannedFile& file, int fd);
+
+}  // namespace fsdpshard
