@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <vector>
@@ -82,8 +83,14 @@ class ChunkReader {
       cast_elements(scratch_.data(), r.source_dtype, dst, r.dtype, count);
     }
     bytes_read += source_size;
+    if (fail_after_first_read) {
+      // Tests make one rank fail mid-transfer this way (FSDPSHARD_TEST_FAIL_RANK).
+      throw RuntimeFailure("injected failure after reading " + std::to_string(bytes_read) +
+                           " bytes (FSDPSHARD_TEST_FAIL_RANK)");
+    }
   }
   uint64_t bytes_read = 0;
+  bool fail_after_first_read = false;
 
  private:
   Inputs& inputs_;
@@ -104,6 +111,9 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
   const uint64_t chunk_bytes = std::clamp<uint64_t>(options.max_inflight / 4, 1ull << 20, 64ull << 20);
   Inputs inputs(plan.inputs);
   ChunkReader reader(inputs, chunk_bytes);
+  if (const char* fail_rank = std::getenv("FSDPSHARD_TEST_FAIL_RANK")) {
+    reader.fail_after_first_read = std::atoi(fail_rank) == me;
+  }
   std::vector<char> buffers[2];
   buffers[0].resize(chunk_bytes);
   buffers[1].resize(chunk_bytes);

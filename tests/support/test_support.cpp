@@ -90,6 +90,23 @@ CommandResult run_fsdpshard(const std::vector<std::string>& args) {
   return run(argv);
 }
 
+CommandResult run_fsdpshard_mpi(int ranks, const std::vector<std::string>& args,
+                                const std::vector<std::string>& extra_env) {
+  // Root is allowed to run mpirun only with these; CMA (single-copy) is often forbidden
+  // in containers, copying through shared memory always works.
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
+  std::vector<std::string> argv{mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks)};
+  for (const auto& assignment : extra_env) {
+    argv.push_back("-x");
+    argv.push_back(assignment);
+  }
+  argv.push_back(fsdpshard_binary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
 TempDir::TempDir() {
   std::string pattern = (fs::temp_directory_path() / "fsdpshard-test-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");

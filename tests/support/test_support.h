@@ -25,6 +25,10 @@ CommandResult run(const std::vector<std::string>& argv);
 CommandResult run_python(const std::string& script, const std::vector<std::string>& args);
 // Runs the fsdpshard binary.
 CommandResult run_fsdpshard(const std::vector<std::string>& args);
+// Runs the fsdpshard binary on `ranks` ranks under mpirun (as root too, oversubscribed),
+// with `extra_env` ("NAME=value") set for the job.
+CommandResult run_fsdpshard_mpi(int ranks, const std::vector<std::string>& args,
+                                const std::vector<std::string>& extra_env = {});
 
 // A fresh empty folder, removed (recursively) when the object goes away.
 class TempDir {
