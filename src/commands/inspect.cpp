@@ -12,6 +12,16 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// Python's module-qualified type name, as `type(x).__module__ + '.' + __qualname__`.
+std::string python_qualname(const Graph& g, NodeId id) {
+  std::string name = g.type_name(id);
+  if (name == "torch.nn.Parameter") return "torch.nn.parameter.Parameter";
+  if (name.find('.') == std::string::npos) return "builtins." + name;
+  return name;
+}
+
+std::string short_type(const std::string& qualname) { return qualname.substr(qualname.rfind('.') + 1); }
+
 json shape_json(const std::vector<int64_t>& sizes) {
   json shape = json::array();
   for (int64_t s : sizes) shape.push_back(s);
@@ -27,11 +37,14 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
   if (g.is_mapping(ckpt.root())) {
     for (const auto& [key, value] : g.at(ckpt.root()).entries) {
       const Node& k = g.at(key);
+      const std::string qualname = python_qualname(g, value);
       top.push_back({{"key", k.kind == NodeKind::Str ? k.text : g.type_name(key)},
-                     {"type", g.type_name(value)}});
+                     {"type", short_type(qualname)},
+                     {"qualname", qualname}});
     }
   } else {
-    top.push_back({{"key", nullptr}, {"type", g.type_name(ckpt.root())}});
+    const std::string qualname = python_qualname(g, ckpt.root());
+    top.push_back({{"key", ""}, {"type", short_type(qualname)}, {"qualname", qualname}});
   }
   report["top_level"] = top;
 
@@ -76,8 +89,8 @@ void print_human(const json& report) {
   std::printf("layout: %s\n", report["layout"].get<std::string>().c_str());
   std::printf("\ntop-level entries:\n");
   for (const auto& entry : report["top_level"]) {
-    const std::string key = entry["key"].is_null() ? "<root>" : entry["key"].get<std::string>();
-    std::printf("  %-24s %s\n", key.c_str(), entry["type"].get<std::string>().c_str());
+    const std::string key = entry["key"].get<std::string>().empty() ? "<root>" : entry["key"].get<std::string>();
+    std::printf("  %-24s %s\n", key.c_str(), entry["qualname"].get<std::string>().c_str());
   }
   std::printf("\nstate dicts:\n");
   if (report["state_dicts"].empty()) std::printf("  (none)\n");
