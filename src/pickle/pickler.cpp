@@ -181,7 +181,7 @@ void Pickler::finish_tuple(Frame& f) {
     return;
   }
   static constexpr uint8_t kSmall[] = {op::EMPTY_TUPLE, op::TUPLE1, op::TUPLE2, op::TUPLE3};
-  w_.op(n <= 3 ? kSmall[n] : op::TUPLE);
+  w_.op(n <= 3 ? kSmall[n] : static_cast<uint8_t>(op::TUPLE));
   memoize(f.id);
 }
 
