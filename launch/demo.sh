@@ -31,10 +31,27 @@ echo
 echo "== $BIN inspect $OUT/checkpoint.th"
 "$BIN" inspect "$OUT/checkpoint.th"
 
-# 3. The main job: gather the full best state into one loadable checkpoint.
-# ---- GATHER SPOT: when `fsdpshard gather` is ready, replace this block with e.g.
-#   "$ROOT/launch/fsdpshard-mpirun.sh" 2 gather "$OUT/checkpoint.th" -o "$OUT/gathered.th" --force
-#   "$BIN" inspect "$OUT/gathered.th"
-#   "$PY" -c "import torch; sd = torch.load('$OUT/gathered.th', weights_only=False); print(sorted(sd))"
+# 3. The main job: gather the full best state into one checkpoint that AudioCraft's
+#    continue_from (or plain torch.load) reads, on 2 ranks under mpirun.
 echo
-echo "== (gather is not wired into the demo yet; see the GATHER SPOT in launch/demo.sh)"
+echo "== launch/fsdpshard-mpirun.sh 2 gather $OUT/checkpoint.th -o $OUT/gathered.th"
+"$ROOT/launch/fsdpshard-mpirun.sh" 2 gather "$OUT/checkpoint.th" -o "$OUT/gathered.th" --force
+echo
+echo "== $BIN inspect $OUT/gathered.th"
+"$BIN" inspect "$OUT/gathered.th"
+
+# 4. Check with PyTorch that the gathered weights are the FSDP best state, bit for bit.
+echo
+echo "== checking with PyTorch"
+"$PY" - "$OUT/checkpoint.th" "$OUT/gathered.th" <<'PYEOF'
+import sys, torch
+kw = {"map_location": "cpu"}
+if tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) >= (1, 13):
+    kw["weights_only"] = False
+src = torch.load(sys.argv[1], **kw)["fsdp_best_state"]["model"]
+out = torch.load(sys.argv[2], **kw)["best_state"]["model"]
+assert list(src) == list(out), "keys differ"
+for k in src:
+    assert src[k].dtype == out[k].dtype and src[k].shape == out[k].shape and torch.equal(src[k], out[k]), k
+print(f"ok: torch.load reads {len(out)} tensors, identical to fsdp_best_state['model']")
+PYEOF
