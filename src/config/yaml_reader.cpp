@@ -1,0 +1,140 @@
+#include "config/yaml_reader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/yaml_scalar_types.h"
+#include "fsdpshard/error.h"
+
+namespace fsdpshard::config {
+
+namespace {
+
+constexpr const char* kYamlTag = "tag:yaml.org,2002:";
+
+class Reader {
+ public:
+  explicit Reader(std::string what) : what_(std::move(what)) {}
+
+  CfgValue value(const YAML::Node& node, int depth) {
+    if (depth > kMaxCfgDepth) throw InputError(what_ + ": nesting deeper than " + std::to_string(kMaxCfgDepth));
+    const std::string tag = node.Tag();
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        if (is_tag(tag, "str")) return CfgValue::of_str("");
+        return CfgValue::null();
+      case YAML::NodeType::Scalar:
+        return scalar(node.Scalar(), tag);
+      case YAML::NodeType::Sequence: {
+        check_tag(tag, "seq");
+        CfgValue list = CfgValue::list();
+        for (const YAML::Node& item : node) list.values.push_back(value(item, depth + 1));
+        return list;
+      }
+      case YAML::NodeType::Map:
+        check_tag(tag, "map");
+        return mapping(node, depth);
+    }
+    return CfgValue::null();
+  }
+
+ private:
+  static bool is_tag(const std::string& tag, const char* name) { return tag == std::string(kYamlTag) + name; }
+
+  void check_tag(const std::string& tag, const char* name) {
+    if (tag.empty() || tag == "?" || tag == "!" || is_tag(tag, name)) return;
+    throw InputError(what_ + ": unsupported YAML tag '" + tag + "'");
+  }
+
+  CfgValue scalar(const std::string& text, const std::string& tag) {
+    if (tag == "?" || tag.empty()) return omegaconf_plain_scalar(text);  // plain
+    if (tag == "!" || is_tag(tag, "str")) return CfgValue::of_str(text);  // quoted / block / !!str
+    if (is_tag(tag, "int")) return construct_yaml_int(text);
+    if (is_tag(tag, "float")) return construct_yaml_float(text);
+    if (is_tag(tag, "bool")) return construct_yaml_bool(text);
+    if (is_tag(tag, "null")) return CfgValue::null();
+    if (is_tag(tag, "binary")) {
+      const std::vector<unsigned char> bytes = YAML::DecodeBase64(text);
+      if (bytes.empty() && text.find_first_not_of(" \t\r\n") != std::string::npos) {
+        throw InputError(what_ + ": bad !!binary data");
+      }
+      return CfgValue::of_bytes(std::string(bytes.begin(), bytes.end()));
+    }
+    throw InputError(what_ + ": unsupported YAML tag '" + tag + "'");
+  }
+
+  // '<<' merge keys as PyYAML's flatten_mapping does: merged entries come first (later
+  // sources before earlier ones in a list), then the mapping's own entries override them.
+  CfgValue mapping(const YAML::Node& node, int depth) {
+    CfgValue merged = CfgValue::map();
+    CfgValue own = CfgValue::map();
+    std::vector<std::string> seen_str_keys;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const YAML::Node& k = it->first;
+      const YAML::Node& v = it->second;
+      if (k.IsScalar() && (k.Tag() == "?" || k.Tag().empty()) && k.Scalar() == "<<") {
+        if (v.IsMap()) {
+          merge_into(merged, mapping(v, depth + 1));
+        } else if (v.IsSequence()) {
+          std::vector<CfgValue> sources;
+          for (const YAML::Node& s : v) {
+            if (!s.IsMap()) throw InputError(what_ + ": '<<' expects a mapping or a list of mappings");
+            sources.push_back(mapping(s, depth + 1));
+          }
+          for (auto s = sources.rbegin(); s != sources.rend(); ++s) merge_into(merged, *s);
+        } else {
+          throw InputError(what_ + ": '<<' expects a mapping or a list of mappings");
+        }
+        continue;
+      }
+      CfgValue key = value(k, depth + 1);
+      if (!key.is_scalar() || key.kind == CfgValue::Kind::Bytes) {
+        throw InputError(what_ + ": mapping keys must be strings, numbers or booleans");
+      }
+      if (key.kind == CfgValue::Kind::Null) {
+        throw InputError(what_ + ": a null mapping key is not allowed (omegaconf: Incompatible key type 'NoneType')");
+      }
+      if (key.kind == CfgValue::Kind::Str) {
+        // omegaconf's loader rejects repeated string keys (other key types may repeat).
+        for (const std::string& s : seen_str_keys) {
+          if (s == key.text) throw InputError(what_ + ": found duplicate key " + key.text);
+        }
+        seen_str_keys.push_back(key.text);
+      }
+      put(own, std::move(key), value(v, depth + 1));
+    }
+    merge_into(merged, own);
+    return merged;
+  }
+
+  static void merge_into(CfgValue& target, const CfgValue& source) {
+    for (std::size_t i = 0; i < source.keys.size(); ++i) put(target, source.keys[i], source.values[i]);
+  }
+
+  std::string what_;
+};
+
+}  // namespace
+
+CfgValue parse_yaml_value(const std::string& text, const std::string& what) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(what + ": invalid YAML: " + e.what());
+  }
+  if (docs.size() > 1) throw InputError(what + ": expected one YAML document, found " + std::to_string(docs.size()));
+  if (docs.empty()) return CfgValue::null();
+  return Reader(what).value(docs[0], 0);
+}
+
+CfgValue parse_yaml_config(const std::string& text, const std::string& what) {
+  CfgValue v = parse_yaml_value(text, what);
+  if (v.kind == CfgValue::Kind::Null) return CfgValue::map();
+  if (!v.is_map() && !v.is_list()) {
+    throw InputError(what + ": the YAML text is a single value, not a mapping");
+  }
+  return v;
+}
+
+}  // namespace fsdpshard::config
