@@ -1,5 +1,6 @@
 #include "pickle/graph_walk.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 

@@ -1,5 +1,6 @@
 #include "pickle/unpickle_machine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
