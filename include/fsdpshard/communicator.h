@@ -34,14 +34,18 @@ class Communicator {
 
   // Bulk data (tensor bytes). Blocking, point-to-point, any size; messages between one
   // pair of ranks with one tag arrive in the order sent. `data` is host memory for every
-  // backend (NCCL stages it through device buffers).
+  // backend (NCCL stages it through device buffers). Portable code receives a pair's
+  // messages in the order they were sent, whatever their tags: nccl matches by order alone
+  // (a tag or size that disagrees is a RuntimeFailure there, and only abort() can follow).
+  // A recv whose size differs from the matching send's is a RuntimeFailure. Sending to or
+  // receiving from oneself, a rank outside the job or a negative tag: std::logic_error.
   virtual void send(const void* data, std::size_t size, int dest, int tag) = 0;
   virtual void recv(void* data, std::size_t size, int source, int tag) = 0;
   // Starts a send and returns at once where the backend can (mpi), so a reader can read
   // chunk k+1 while chunk k is in flight. Ordering is as for send(). A backend may finish
   // the send before returning (local, nccl: the default below), so code must also be
-  // correct, and free of deadlock, when isend behaves like send.
-  // Sending to oneself is a usage error (std::logic_error) in every backend.
+  // correct, and free of deadlock, when isend behaves like send. With mpi, wait() must be
+  // called from the thread that calls the other methods (MPI_THREAD_FUNNELED).
   virtual std::unique_ptr<PendingSend> isend(const void* data, std::size_t size, int dest,
                                              int tag);
 
@@ -54,7 +58,9 @@ class Communicator {
   // Sum of a value over all ranks (byte counters for the summary line).
   virtual unsigned long long sum(unsigned long long value) = 0;
 
-  // Ends every rank of the job now with `exit_code` (MPI_Abort); never returns.
+  // Ends every rank of the job now with `exit_code` (MPI_Abort; mpirun then exits with
+  // that code); never returns. stdout and stderr are flushed first; no destructors or
+  // atexit handlers run, so remove temporary outputs before calling.
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };
 
@@ -64,9 +70,10 @@ class Communicator {
 bool launched_by_mpi();
 
 // Creates the backend named `name` ("auto", "local", "mpi", "nccl"). `auto` picks nccl
-// when it was built, GPUs are visible and the process runs under an MPI launcher, mpi
-// when under an MPI launcher, otherwise local. InputError for an unknown name or a
-// backend not built into this binary ("nccl" without CUDA).
+// when it was built, the process runs under an MPI launcher and this node has a GPU for
+// each of its ranks (as far as the launcher says), mpi when under an MPI launcher,
+// otherwise local. InputError for an unknown name or a backend not built into this binary
+// ("nccl" without CUDA). mpi and nccl are collective: every rank of the job calls this.
 std::unique_ptr<Communicator> make_communicator(const std::string& name);
 
 }  // namespace fsdpshard

@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "comm/mpi_communicator.h"
+#ifdef FSDPSHARD_HAVE_NCCL
+#include "comm/nccl/nccl_backend.h"
+#endif
 #include "mpi/comm_suite.h"
 
 namespace fsdpshard::check {
@@ -46,6 +49,25 @@ void big_transfer(Communicator& comm, Report& report) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   report.note("2.1 GiB from rank 0 to rank 1 (3 messages of <= 1 GiB) in " +
               std::to_string(seconds) + " s");
+}
+
+// What `auto` and `nccl` do under mpirun on this machine.
+void check_backend_choice(Report& report) {
+  const std::string chosen = make_communicator("auto")->backend();
+#ifdef FSDPSHARD_HAVE_NCCL
+  report.expect(chosen == "mpi" || chosen == "nccl", "auto under mpirun chose " + chosen);
+  if (cuda_device_count() == 0) {
+    // Every rank must get the error (not only the first), or the others would hang.
+    expect_throws<RuntimeFailure>(report, [] { make_communicator("nccl"); }, "no CUDA device",
+                                  "nccl without a GPU");
+    report.note("auto chose " + chosen + "; nccl without a GPU refused on every rank");
+  }
+#else
+  report.expect(chosen == "mpi", "auto under mpirun chose " + chosen);
+  expect_throws<InputError>(report, [] { make_communicator("nccl"); }, "built without NCCL",
+                            "nccl not built");
+  report.note("auto chose mpi; nccl is not built");
+#endif
 }
 
 [[noreturn]] void abort_run(Communicator& comm, const std::string& folder) {
@@ -90,6 +112,7 @@ int main(int argc, char** argv) {
       pipelined(*comm, report, 100000, 5);
       mpi->set_max_message_bytes(std::size_t{1} << 30);
       report.note("isend cut into 4096-byte messages");
+      check_backend_choice(report);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "[rank %d] ERROR: %s\n", report.rank, e.what());
