@@ -28,7 +28,8 @@ struct SafetensorsEntry {
   uint64_t nbytes = 0;
 };
 
-// "__metadata__": string keys to string values, in header order.
+// "__metadata__": string keys to string values. The writer keeps the given order; the
+// reader gives them sorted by key (the format attaches no meaning to their order).
 using SafetensorsMetadata = std::vector<std::pair<std::string, std::string>>;
 
 class SafetensorsReader {

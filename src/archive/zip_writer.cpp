@@ -133,8 +133,12 @@ void ZipWriter::end() {
 }
 
 std::string ZipWriter::central_header(const Entry& entry) const {
-  const bool big_size = entry.size >= options_.zip64_threshold;
   const bool big_offset = entry.header_offset >= options_.zip64_threshold;
+  // miniz (torch.load) checks "offset + size <= archive size" with the raw 32-bit offset
+  // field whenever the size field is not marked: a marked offset with a plain size would
+  // fail that check unless the archive really extends past 4 GiB. So an entry that needs
+  // zip64 at all carries its sizes in the zip64 extra too.
+  const bool big_size = entry.size >= options_.zip64_threshold || big_offset;
   std::string extra;
   if (big_size || big_offset) {
     // Only the fields marked 0xFFFFFFFF appear, in this order.
