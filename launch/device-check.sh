@@ -3,6 +3,9 @@
 # (the lent H200: root, no network, CUDA 13 + PyTorch in python3, maybe no MPI).
 #
 #   launch/device-check.sh            (from the repository root; ~2-8 minutes)
+#   DEVICE_CHECK_SECONDS=500           overall deadline (default 500 s)
+# Through the device tool: run(command="launch/device-check.sh", timeout_s=560); the log
+# and summary come back under $OUT.
 #
 # Two independent stages, cheapest first, so a failure or a timeout in the second still
 # leaves the first one's answer:
@@ -37,6 +40,14 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export PATH=/usr/local/cuda/bin:$PATH
 JOBS=$(nproc)
+# One deadline for the whole script (the lent machine allows 10 minutes a command): each
+# step gets what is left, so the summary is always printed.
+DEADLINE=$((SECONDS + ${DEVICE_CHECK_SECONDS:-500}))
+budget() {  # budget MAX: seconds for the next step, at most MAX, leaving 20 s for the summary
+  local left=$((DEADLINE - SECONDS - 20))
+  [ $left -lt 1 ] && left=1
+  [ $left -lt $1 ] && echo $left || echo $1
+}
 
 step "environment"
 set -x
@@ -83,13 +94,13 @@ else
     set +x
     record "standalone build" PASS
     set -x
-    timeout 180 "$BUILD/nccl_check_standalone"
+    timeout $(budget 180) "$BUILD/nccl_check_standalone"
     code=$?
     set +x
     case $code in
       0) record "standalone nccl_check" PASS "casts + staging on 1 GPU" ;;
       77) record "standalone nccl_check" SKIP "no CUDA device visible" ;;
-      124) record "standalone nccl_check" FAIL "timed out after 180 s" ;;
+      124) record "standalone nccl_check" FAIL "timed out" ;;
       *) record "standalone nccl_check" FAIL "exit code $code (see FAIL/ERROR lines above)" ;;
     esac
   else
@@ -103,7 +114,7 @@ prefix_path=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 set -x
-timeout 240 cmake -S "$ROOT" -B "$BUILD/project" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+timeout $(budget 150) cmake -S "$ROOT" -B "$BUILD/project" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DFSDPSHARD_NCCL=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DFSDPSHARD_TEST_BIG_MESSAGES=ON \
   -DFSDPSHARD_PYTHON="$(command -v python3)" ${prefix_path:+-DCMAKE_PREFIX_PATH="$prefix_path"} \
   > "$BUILD/configure.log" 2>&1
@@ -116,7 +127,7 @@ if [ $configured -ne 0 ]; then
 else
   record "project configure" PASS
   set -x
-  timeout 420 cmake --build "$BUILD/project" -j "$JOBS" --target nccl_check comm_mpi_check fsdpshard_tests \
+  timeout $(budget 300) cmake --build "$BUILD/project" -j "$JOBS" --target nccl_check comm_mpi_check \
     > "$BUILD/build.log" 2>&1
   built=$?
   set +x
@@ -127,20 +138,22 @@ else
     record "project build" PASS
     for np in 1 2; do
       set -x
-      timeout 240 mpirun --oversubscribe -np $np "$BUILD/project/tests/nccl_check"
+      timeout $(budget 120) mpirun --oversubscribe -np $np "$BUILD/project/tests/nccl_check"
       code=$?
       set +x
       case $code in
-        0) record "nccl_check np=$np" PASS ;;
+        0) record "nccl_check np=$np" PASS "$([ $np = 1 ] && echo 'suite over nccl' || echo 'refused: 2 ranks, 1 GPU')" ;;
         77) record "nccl_check np=$np" SKIP "no CUDA device visible" ;;
         *) record "nccl_check np=$np" FAIL "exit code $code" ;;
       esac
     done
     set -x
-    (cd "$BUILD/project" && timeout 300 ctest -R 'comm|Comm' --output-on-failure -FA '.*')
+    # The mpirun checks of ctest (comm_mpi_check 1..4 ranks, 2.1 GiB, abort); the unit
+    # tests need no GPU and run in CI.
+    (cd "$BUILD/project" && timeout $(budget 180) ctest -R 'comm_mpi|nccl_check' --output-on-failure)
     code=$?
     set +x
-    [ $code -eq 0 ] && record "ctest -R comm" PASS || record "ctest -R comm" FAIL "exit code $code"
+    [ $code -eq 0 ] && record "ctest comm_mpi|nccl_check" PASS || record "ctest comm_mpi|nccl_check" FAIL "exit code $code"
   fi
 fi
 
