@@ -116,6 +116,7 @@ class Unpickler {
   void set_items_of(NodeId target, const std::vector<NodeId>& flat_pairs);
   void add_to_set(NodeId target, const std::vector<NodeId>& values);
   void build(NodeId target, NodeId state);
+  NodeId instantiate(NodeId cls, std::vector<NodeId> args);
 
   Machine m_;
   Graph& g_;
@@ -176,6 +177,14 @@ void Unpickler::add_to_set(NodeId target, const std::vector<NodeId>& values) {
     g_.at(target).items.push_back(v);
     m_.grew(target, v);
   }
+}
+
+// INST / OBJ (protocols 0-1): Python calls cls(*args), but cls.__new__(cls) when there
+// are no arguments (Unpickler._instantiate); NEWOBJ says the latter for us.
+NodeId Unpickler::instantiate(NodeId cls, std::vector<NodeId> args) {
+  const Construct how = args.empty() ? Construct::NewObj : Construct::Reduce;
+  const NodeId tuple = m_.make(sequence(NodeKind::Tuple, std::move(args)));
+  return object_node(how, cls, tuple);
 }
 
 void Unpickler::build(NodeId target, NodeId state) {
@@ -381,9 +390,7 @@ bool Unpickler::execute(uint8_t code) {
       const std::string module(m_.read_line());
       const std::string name(m_.read_line());
       std::vector<NodeId> args = m_.pop_to_mark();
-      const NodeId cls = global_node(module, name);
-      const NodeId tuple = m_.make(sequence(NodeKind::Tuple, std::move(args)));
-      m_.push(object_node(Construct::Reduce, cls, tuple));
+      m_.push(instantiate(global_node(module, name), std::move(args)));
       return false;
     }
     case op::OBJ: {
@@ -391,8 +398,7 @@ bool Unpickler::execute(uint8_t code) {
       if (items.empty()) m_.fail("OBJ needs a class after the MARK");
       const NodeId cls = items.front();
       items.erase(items.begin());
-      const NodeId tuple = m_.make(sequence(NodeKind::Tuple, std::move(items)));
-      m_.push(object_node(Construct::Reduce, cls, tuple));
+      m_.push(instantiate(cls, std::move(items)));
       return false;
     }
     case op::REDUCE: {

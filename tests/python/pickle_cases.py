@@ -144,8 +144,25 @@ CASES = {
 }
 
 
+# Opcodes Python 3's pickler never writes (Python 2 and other tools do), hand-assembled.
+RAW = {
+    'raw_inst': b"(i__main__\nPoint\np0\n(dp1\nVx\np2\nI1\nsVtags\np3\n(lp4\nsb.",
+    'raw_inst_args': b"(F1.0\nF2.0\ni__builtin__\ncomplex\np0\n.",
+    'raw_obj': b"(c__main__\nPoint\nq\x00oq\x01}q\x02(X\x01\x00\x00\x00xK\x01X\x04\x00\x00\x00tags]ub.",
+    'raw_binstring': b"\x80\x02]q\x00(U\x03abcq\x01T\x03\x00\x00\x00defq\x02h\x01e.",
+    'raw_string': b"(lp0\nS'a\\x41\\n'\np1\naS\"q'\"\np2\nag1\na.",
+    'raw_dup': b"\x80\x02]2a.",
+    'raw_8byte_lengths': b"\x80\x04\x8d\x02\x00\x00\x00\x00\x00\x00\x00hi"
+                         b"\x8e\x01\x00\x00\x00\x00\x00\x00\x00z\x86.",
+}
+
+
 def generate(folder):
     os.makedirs(folder, exist_ok=True)
+    for name, data in RAW.items():
+        pickle.loads(data)  # must be a valid pickle to Python itself
+        with open(os.path.join(folder, f'{name}.pkl'), 'wb') as f:
+            f.write(data)
     for name, value in CASES.items():
         for protocol in range(6):
             try:

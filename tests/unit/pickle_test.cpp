@@ -121,6 +121,26 @@ TEST(Unpickle, ObjectsTakeAppendsSetItemsAndBuild) {
   EXPECT_EQ(g.get(root, "a"), g.at(root).entries[0].second);
 }
 
+TEST(Unpickle, PersistentIdsStaySymbolic) {
+  Graph g;
+  // Protocol 0 PERSID carries text; BINPERSID takes the tuple torch.save writes.
+  const NodeId text = read("Pstorage7\n.", g);
+  ASSERT_EQ(g.at(text).kind, NodeKind::PersistentId);
+  EXPECT_TRUE(g.is_str(g.at(text).pid, "storage7"));
+  const std::string torch_like = proto2(raw(
+      "(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0X\x03\x00\x00\x00"
+      "cpuK\x04tQ"));
+  const NodeId pid = read(torch_like, g);
+  ASSERT_EQ(g.at(pid).kind, NodeKind::PersistentId);
+  const Node& tuple = g.at(g.at(pid).pid);
+  ASSERT_EQ(tuple.items.size(), 5u);
+  EXPECT_TRUE(g.is_global(tuple.items[1], "torch", "FloatStorage"));
+  const std::string written = pickle(g, pid);
+  EXPECT_NE(written.find('Q'), std::string::npos);
+  Graph back;
+  EXPECT_EQ(back.at(read(written, back)).kind, NodeKind::PersistentId);
+}
+
 TEST(Unpickle, IgnoresBytesAfterStop) {
   Graph g;
   const NodeId root = read(proto2("N") + "garbage\xff", g);
