@@ -84,8 +84,12 @@ class Pickler {
 
   void memoize(NodeId id) {
     memo_[id] = static_cast<uint32_t>(next_memo_ + 1);
-    w_.memo_put(next_memo_++);
+    memoize_anonymous();
   }
+  // The helper values CPython creates on the fly (set's list, bytes' arguments) get
+  // memo slots too, as CPython gives them: then re-reading our output and writing it
+  // again yields the same bytes.
+  void memoize_anonymous() { w_.memo_put(next_memo_++); }
 
   void step();
   void start(Frame& f);
@@ -117,15 +121,22 @@ void Pickler::write_global(std::string_view module, std::string_view name) {
   }
   // Protocol 2 readers look names up with a plain getattr, so a dotted (nested) name is
   // written as getattr(getattr(module.A, 'B'), 'C'), like CPython does below protocol 4.
-  const std::size_t dots = static_cast<std::size_t>(std::count(name.begin(), name.end(), '.'));
-  for (std::size_t i = 0; i < dots; ++i) write_global("__builtin__", "getattr");
   std::size_t end = name.find('.');
-  w_.global(module, name.substr(0, end));
+  if (end == std::string_view::npos) {
+    w_.global(module, name);
+  } else {
+    const auto dots = static_cast<std::size_t>(std::count(name.begin(), name.end(), '.'));
+    for (std::size_t i = 0; i < dots; ++i) write_global("__builtin__", "getattr");
+    write_global(module, name.substr(0, end));
+  }
   while (end != std::string_view::npos) {
     const std::size_t next = name.find('.', end + 1);
     w_.unicode(name.substr(end + 1, next == std::string_view::npos ? next : next - end - 1));
+    memoize_anonymous();
     w_.op(op::TUPLE2);
+    memoize_anonymous();
     w_.op(op::REDUCE);
+    if (next != std::string_view::npos) memoize_anonymous();
     end = next;
   }
   global_memo_.emplace(std::move(key), next_memo_);
@@ -141,8 +152,11 @@ void Pickler::write_bytes(const Node& node) {
     write_global("_codecs", "encode");
   }
   w_.unicode(pickle_text::latin1_to_utf8(node.text));
+  memoize_anonymous();
   w_.unicode(node.flag ? "latin-1" : "latin1");
+  memoize_anonymous();
   w_.op(op::TUPLE2);
+  memoize_anonymous();
   w_.op(op::REDUCE);
 }
 
@@ -193,6 +207,7 @@ void Pickler::finish_object_parts(Frame& f) {
     case Construct::NewObjEx:
       // (cls, args, kwargs) for copyreg.__newobj_ex__, called by REDUCE.
       w_.op(op::TUPLE3);
+      memoize_anonymous();
       w_.op(op::REDUCE);
       break;
   }
@@ -279,6 +294,7 @@ void Pickler::start(Frame& f) {
       building_[id] = 1;
       write_global("__builtin__", node.kind == NodeKind::Set ? "set" : "frozenset");
       w_.op(op::EMPTY_LIST);
+      memoize_anonymous();
       f.stage = Stage::SetItems;
       return;
     case NodeKind::Object:
@@ -327,6 +343,7 @@ void Pickler::step() {
     case Stage::SetItems:
       if (batch(f, node.items.size(), 1, op::APPEND, op::APPENDS)) return;
       w_.op(op::TUPLE1);
+      memoize_anonymous();
       w_.op(op::REDUCE);
       building_[f.id] = 0;
       memoize(f.id);
