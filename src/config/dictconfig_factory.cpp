@@ -134,7 +134,8 @@ NodeId DictConfigFactory::metadata(const Layout& layout, bool container, bool is
     else if (name == "resolver_cache") v = new_resolver_cache(template_cache);
     else if (name == "key_type") v = is_list ? global("__builtin__", "long") : any;
     else if (v == kNoNode) v = g_.none();
-    g_.at(state).entries.emplace_back(g_.str(name), v);
+    const NodeId field = g_.str(name);  // before g_.at(): adding a node may move the arena
+    g_.at(state).entries.emplace_back(field, v);
   }
   const NodeId meta = g_.object(meta_class, args, construct);
   g_.at(meta).state = state;
@@ -151,7 +152,8 @@ NodeId DictConfigFactory::node(const Layout& layout, NodeId meta, NodeId parent,
     else if (f == "_parent") v = parent == kNoNode ? g_.none() : parent;
     else if (f == value_field) v = value;
     else v = g_.none();  // '_flags_cache' and anything newer: rebuilt by omegaconf
-    g_.at(state).entries.emplace_back(g_.str(f), v);
+    const NodeId field = g_.str(f);  // before g_.at(): adding a node may move the arena
+    g_.at(state).entries.emplace_back(field, v);
   }
   if (entry_index(g_, state, value_field) < 0) set_entry(g_, state, value_field, value);
   g_.at(id).state = state;

@@ -31,6 +31,9 @@ def main():
     out = torch.load(a.output, map_location="cpu")
     cfg = src["xp.cfg"]
     cfg = OmegaConf.create(cfg) if isinstance(cfg, str) else cfg
+    # Hydra saves xp.cfg in struct mode, where omegaconf refuses new keys; fsdpshard edits
+    # offline and adds them (the struct flag itself is kept in the output).
+    OmegaConf.set_struct(cfg, False)
     for path in a.merges:
         cfg = OmegaConf.merge(cfg, OmegaConf.load(path))
     if a.sets:
