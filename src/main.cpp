@@ -6,6 +6,7 @@
 #include "commands/run_plan.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "util/size.h"
 
 using namespace fsdpshard;
 
@@ -69,6 +70,29 @@ int main(int argc, char** argv) {
   cli::add_cfg_edit_options(*gather_cmd, gather.edits, gather_flags);
   cli::add_common_options(*gather_cmd, gather, gather_flags);
 
+  ReshardOptions reshard;
+  cli::TransferFlags reshard_flags;
+  std::string reshard_format = "torch", reshard_writers = "all", max_shard_size;
+  CLI::App* reshard_cmd = app.add_subcommand(
+      "reshard", "Split a state dict into shard files + index (torch or safetensors) and config.yaml");
+  reshard_cmd->add_option("CKPT", reshard.input, "Input checkpoint")->required();
+  reshard_cmd->add_option("-o,--output", reshard.output, "Output folder (appears complete or not at all)")->required();
+  auto* shards_opt = reshard_cmd->add_option("--shards", reshard.shards, "Number of files, bytes balanced")
+                         ->check(CLI::Range(1, 99999));
+  auto* size_opt = reshard_cmd->add_option("--max-shard-size", max_shard_size,
+                                            "Largest file: 500MB, 2GB (decimal) or 1.5GiB (binary); greedy in key order");
+  shards_opt->excludes(size_opt);
+  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model-*.bin) | safetensors (model-*.safetensors)")
+      ->check(CLI::IsMember({"torch", "safetensors"}))
+      ->capture_default_str();
+  reshard_cmd->add_option("--writers", reshard_writers,
+                          "all: files spread over the ranks; rank0: rank 0 writes every file")
+      ->check(CLI::IsMember({"all", "rank0"}))
+      ->capture_default_str();
+  cli::add_selection_options(*reshard_cmd, reshard, reshard_flags);
+  cli::add_cfg_edit_options(*reshard_cmd, reshard.edits, reshard_flags);
+  cli::add_common_options(*reshard_cmd, reshard, reshard_flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +111,16 @@ int main(int argc, char** argv) {
       cli::finish_transfer_options(*gather_cmd, gather_flags, gather);
       gather.target = parse_target(gather_target);
       return run_gather(gather);
+    }
+    if (*reshard_cmd) {
+      cli::finish_transfer_options(*reshard_cmd, reshard_flags, reshard);
+      if (reshard.shards == 0 && max_shard_size.empty()) {
+        throw InputError("reshard needs --shards N or --max-shard-size SIZE");
+      }
+      if (!max_shard_size.empty()) reshard.max_shard_size = parse_size(max_shard_size, "--max-shard-size");
+      reshard.format = reshard_format == "safetensors" ? ShardFormat::Safetensors : ShardFormat::Torch;
+      reshard.writers_rank0 = reshard_writers == "rank0";
+      return run_reshard(reshard);
     }
   } catch (...) {
     return report_current_exception();

@@ -65,3 +65,17 @@ struct GatherOptions : TransferOptions {
 int run_gather(const GatherOptions& options);
 
 }  // namespace fsdpshard
+
+namespace fsdpshard {
+
+enum class ShardFormat { Torch, Safetensors };
+
+struct ReshardOptions : TransferOptions {
+  int shards = 0;                 // --shards N (0: use max_shard_size)
+  uint64_t max_shard_size = 0;    // --max-shard-size SIZE in bytes
+  ShardFormat format = ShardFormat::Torch;
+  bool writers_rank0 = false;     // --writers rank0
+};
+int run_reshard(const ReshardOptions& options);
+
+}  // namespace fsdpshard

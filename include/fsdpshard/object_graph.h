@@ -64,6 +64,8 @@ struct Node {
   NodeId pid = kNoNode;
 };
 
+// Beware: add() (and every builder) may move the arena, so a Node& taken before it
+// dangles after it; hold NodeIds across additions, not references.
 class Graph {
  public:
   NodeId add(Node node);
@@ -107,6 +109,7 @@ class Graph {
   std::string type_name(NodeId id) const;
 
  private:
+  std::string numpy_scalar_type(NodeId scalar) const;
   std::vector<Node> nodes_;
 };
 

@@ -1,5 +1,6 @@
 #include "fsdpshard/checkpoint.h"
 
+#include <map>
 #include <set>
 
 #include "fsdpshard/cfg.h"
@@ -158,15 +159,13 @@ std::optional<std::string> Checkpoint::cfg_yaml() const {
 }
 
 std::vector<GlobalUse> Checkpoint::globals() const {
-  std::set<std::pair<std::string, std::string>> names;
+  std::map<std::string, bool> names;  // "module.name" -> safe, sorted as Python sorts the strings
   for (NodeId id = 0; id < graph_.size(); ++id) {
     const Node& n = graph_.at(id);
-    if (n.kind == NodeKind::Global) names.emplace(n.text, n.name);
+    if (n.kind == NodeKind::Global) names.emplace(n.text + "." + n.name, weights_only_safe(n.text, n.name));
   }
   std::vector<GlobalUse> uses;
-  for (const auto& [module, name] : names) {
-    uses.push_back({module + "." + name, weights_only_safe(module, name)});
-  }
+  for (const auto& [name, safe] : names) uses.push_back({name, safe});
   return uses;
 }
 
@@ -175,6 +174,7 @@ bool weights_only_safe(const std::string& module, const std::string& name) {
   // emits for bytes/sets under protocol 2.
   if (module == "collections") return name == "OrderedDict" || name == "Counter";
   if (module == "torch._utils") return name.rfind("_rebuild_", 0) == 0;
+  if (module == "torch.storage") return name == "UntypedStorage";
   if (module == "torch") {
     if (name.size() > 7 && name.compare(name.size() - 7, 7, "Storage") == 0) return true;
     if (name == "Size" || name == "device" || name == "Tensor") return true;

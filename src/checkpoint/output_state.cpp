@@ -9,10 +9,13 @@ namespace {
 
 // ('storage', torch.<X>Storage, key, 'cpu', numel) as a persistent id.
 NodeId make_storage(Graph& g, DType dtype, const std::string& key, uint64_t numel) {
-  std::string cls(storage_class(dtype));
-  if (cls.empty()) cls = "UntypedStorage";
-  const uint64_t count = cls == "UntypedStorage" ? numel * element_size(dtype) : numel;
-  const NodeId pid = g.tuple({g.str("storage"), g.global("torch", cls), g.str(key), g.str("cpu"),
+  // Dtypes without a typed storage class (float8, uint16…) use torch.storage.UntypedStorage,
+  // whose numel counts bytes, as torch >= 2.1 writes them.
+  const std::string cls(storage_class(dtype));
+  const bool untyped = cls.empty();
+  const uint64_t count = untyped ? numel * element_size(dtype) : numel;
+  const NodeId storage_class_node = untyped ? g.global("torch.storage", "UntypedStorage") : g.global("torch", cls);
+  const NodeId pid = g.tuple({g.str("storage"), storage_class_node, g.str(key), g.str("cpu"),
                               g.integer(static_cast<int64_t>(count))});
   Node node;
   node.kind = NodeKind::PersistentId;

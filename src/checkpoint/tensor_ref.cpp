@@ -66,7 +66,7 @@ StorageRef parse_storage(const Graph& g, NodeId pid_node, const std::string& whe
     throw InputError(where + ": storage persistent id is not ('storage', class, key, location, numel)");
   }
   const Node& cls = g.at(pid[1]);
-  if (cls.kind != NodeKind::Global || cls.text != "torch") {
+  if (cls.kind != NodeKind::Global || (cls.text != "torch" && cls.text != "torch.storage")) {
     throw InputError(where + ": storage class is not a torch global");
   }
   StorageRef s;

@@ -1,5 +1,7 @@
 #include "fsdpshard/object_graph.h"
 
+#include "fsdpshard/dtype.h"
+
 namespace fsdpshard {
 
 NodeId Graph::add(Node node) {
@@ -146,6 +148,29 @@ NodeId Graph::get_path(NodeId mapping, std::string_view dotted) const {
   return kNoNode;
 }
 
+std::string Graph::numpy_scalar_type(NodeId id) const {
+  // scalar(dtype, raw bytes) with dtype = numpy.dtype('f8', …): the type is numpy.float64.
+  const Node& n = at(id);
+  if (n.args != kNoNode && at(n.args).kind == NodeKind::Tuple && !at(n.args).items.empty()) {
+    const NodeId dtype = at(n.args).items[0];
+    const Node* dtype_cls = class_of(dtype);
+    const Node& dtype_node = at(dtype);
+    if (dtype_cls && dtype_cls->name == "dtype" && dtype_node.args != kNoNode &&
+        at(dtype_node.args).kind == NodeKind::Tuple && !at(dtype_node.args).items.empty() &&
+        at(at(dtype_node.args).items[0]).kind == NodeKind::Str) {
+      const std::string& code = at(at(dtype_node.args).items[0]).text;  // "f8", "i4", "b1", "u1"
+      if (code.size() == 2 && code[1] >= '1' && code[1] <= '8') {
+        const int bits = (code[1] - '0') * 8;
+        if (code[0] == 'f') return "numpy.float" + std::to_string(bits);
+        if (code[0] == 'i') return "numpy.int" + std::to_string(bits);
+        if (code[0] == 'u') return "numpy.uint" + std::to_string(bits);
+        if (code == "b1") return "numpy.bool_";
+      }
+    }
+  }
+  return "numpy.generic";
+}
+
 std::string Graph::type_name(NodeId id) const {
   if (id == kNoNode) return "<missing>";
   const Node& n = at(id);
@@ -162,7 +187,10 @@ std::string Graph::type_name(NodeId id) const {
     case NodeKind::Dict: return "dict";
     case NodeKind::Set: return "set";
     case NodeKind::FrozenSet: return "frozenset";
-    case NodeKind::Global: return "global " + n.text + "." + n.name;
+    case NodeKind::Global:
+      // A dtype is the one global whose value people commonly store.
+      if (n.text == "torch" && dtype_from_torch_name(n.name)) return "torch.dtype";
+      return "global " + n.text + "." + n.name;
     case NodeKind::PersistentId: return "persistent_id";
     case NodeKind::Object: break;
   }
@@ -173,7 +201,15 @@ std::string Graph::type_name(NodeId id) const {
        cls->name == "_rebuild_tensor")) {
     return "torch.Tensor";
   }
-  if (cls->text == "torch._utils" && cls->name == "_rebuild_parameter") return "torch.nn.Parameter";
+  if (cls->text == "torch._utils" &&
+      (cls->name == "_rebuild_parameter" || cls->name == "_rebuild_parameter_with_state")) {
+    return "torch.nn.Parameter";
+  }
+  // Reconstructors whose product has another type: bytes under protocol 2, numpy scalars.
+  if (cls->text == "_codecs" && cls->name == "encode") return "bytes";
+  if ((cls->text == "numpy.core.multiarray" || cls->text == "numpy._core.multiarray") && cls->name == "scalar") {
+    return numpy_scalar_type(id);
+  }
   if (cls->text == "__builtin__" || cls->text == "builtins") return cls->name;
   return cls->text + "." + cls->name;
 }

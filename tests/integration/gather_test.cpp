@@ -2,6 +2,8 @@
 // Python recipe (tests/python/python_recipe.py), one process and under mpirun.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/test_support.h"
 
 namespace fsdpshard::test {
@@ -145,11 +147,16 @@ TEST(GatherMpi, OutputIsByteIdenticalForOneToFourRanksAndBothBackends) {
     args.insert(args.end(), common.begin(), common.end());
     return args;
   };
-  const auto local = run_fsdpshard(args_for(dir.file("local.th"), "local"));
+  // Same file name everywhere: the zip's root folder is named after it.
+  auto out_in = [&](const std::string& sub) {
+    std::filesystem::create_directories(dir.file(sub));
+    return dir.file(sub + "/ft.th");
+  };
+  const auto local = run_fsdpshard(args_for(out_in("local"), "local"));
   ASSERT_EQ(local.exit_code, 0) << local.err;
-  const std::string reference = read_file(dir.file("local.th"));
+  const std::string reference = read_file(out_in("local"));
   for (int ranks = 1; ranks <= 4; ++ranks) {
-    const std::string out = dir.file("mpi" + std::to_string(ranks) + ".th");
+    const std::string out = out_in("mpi" + std::to_string(ranks));
     const auto r = run_fsdpshard_mpi(ranks, args_for(out, "mpi"));
     ASSERT_EQ(r.exit_code, 0) << "ranks=" << ranks << "\n" << r.err;
     EXPECT_TRUE(read_file(out) == reference) << "ranks=" << ranks << " differs from the local output";
@@ -164,12 +171,14 @@ TEST(GatherMpi, OutputIsByteIdenticalForOneToFourRanksAndBothBackends) {
 
 TEST(GatherMpi, SmallInflightBoundStillGivesTheSameBytes) {
   TempDir dir;
-  const auto a = run_fsdpshard({"gather", fixture("fsdp/checkpoint.th"), "-o", dir.file("a.th"), "-q"});
+  std::filesystem::create_directories(dir.file("a"));
+  std::filesystem::create_directories(dir.file("b"));
+  const auto a = run_fsdpshard({"gather", fixture("fsdp/checkpoint.th"), "-o", dir.file("a/x.th"), "-q"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  const auto b = run_fsdpshard_mpi(3, {"gather", fixture("fsdp/checkpoint.th"), "-o", dir.file("b.th"),
+  const auto b = run_fsdpshard_mpi(3, {"gather", fixture("fsdp/checkpoint.th"), "-o", dir.file("b/x.th"),
                                        "--backend", "mpi", "--max-inflight", "4MiB", "-q"});
   ASSERT_EQ(b.exit_code, 0) << b.err;
-  EXPECT_TRUE(read_file(dir.file("a.th")) == read_file(dir.file("b.th")));
+  EXPECT_TRUE(read_file(dir.file("a/x.th")) == read_file(dir.file("b/x.th")));
 }
 
 TEST(GatherMpi, FailureOnRankOneLeavesNoOutputAndFailsEveryRank) {
