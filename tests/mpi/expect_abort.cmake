@@ -28,15 +28,27 @@ list(LENGTH pid_files ranks)
 if(NOT ranks EQUAL NP)
   message(FATAL_ERROR "${ranks} of ${NP} ranks wrote their pid before the abort")
 endif()
+# A rank counts as gone when its pid is free or a zombie (dead; in a container whose PID 1
+# does not reap orphans it stays in the process table). mpirun may return while a killed
+# rank is still being torn down, so allow it 5 seconds.
 foreach(pid_file ${pid_files})
   file(STRINGS ${pid_file} pid)
-  # Gone, or a zombie (dead; in a container whose PID 1 does not reap orphans, it stays
-  # in the process table). /proc/PID/stat's third field is the state.
-  if(EXISTS /proc/${pid}/stat)
-    file(READ /proc/${pid}/stat stat)
-    if(stat MATCHES "\\) ([A-Za-z]) " AND NOT CMAKE_MATCH_1 MATCHES "^[ZX]$")
-      message(FATAL_ERROR "rank process ${pid} (${pid_file}) still runs after mpirun returned "
-                          "(state ${CMAKE_MATCH_1})")
+  set(state "")
+  foreach(attempt RANGE 50)
+    set(state "")
+    if(EXISTS /proc/${pid}/stat)
+      file(READ /proc/${pid}/stat stat)
+      if(stat MATCHES "\\) ([A-Za-z]) ")
+        set(state ${CMAKE_MATCH_1})
+      endif()
     endif()
+    if(state STREQUAL "" OR state STREQUAL "Z" OR state STREQUAL "X")
+      break()
+    endif()
+    execute_process(COMMAND ${CMAKE_COMMAND} -E sleep 0.1)
+  endforeach()
+  if(NOT (state STREQUAL "" OR state STREQUAL "Z" OR state STREQUAL "X"))
+    message(FATAL_ERROR "rank process ${pid} (${pid_file}) still runs 5 s after mpirun "
+                        "returned (state ${state})")
   endif()
 endforeach()
