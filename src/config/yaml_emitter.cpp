@@ -227,12 +227,12 @@ class Emitter {
 
   // ---- nodes ----
   void node(const CfgValue& v, bool root, bool sequence, bool mapping, bool simple_key) {
-    root_context_ = root;
-    sequence_context_ = sequence;
+    // Only these two contexts change the output here: the root and sequence contexts
+    // matter to PyYAML for open-ended root scalars and anchors, which never occur.
+    (void)root;
+    (void)sequence;
     mapping_context_ = mapping;
     simple_key_context_ = simple_key;
-    (void)root_context_;
-    (void)sequence_context_;
     if (v.is_list()) {
       if (flow_level_ > 0 || v.values.empty()) flow_collection(U"[", U"]");
       else block_sequence(v);
@@ -503,8 +503,8 @@ class Emitter {
   int flow_level_ = 0;
   std::optional<int> indent_;
   std::vector<std::optional<int>> indents_;
-  bool root_context_ = false, sequence_context_ = false, mapping_context_ = false,
-       simple_key_context_ = false;
+  bool mapping_context_ = false;
+  bool simple_key_context_ = false;
 };
 
 }  // namespace

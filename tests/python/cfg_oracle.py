@@ -4,7 +4,8 @@
   cfg_oracle.py edit IN.json OUT.json        {name: {yaml, merges, sets, unsets}} -> expected to_yaml | error
   cfg_oracle.py cases OUT_DIR                writes <name>.pkl (pickle protocol 2) and <name>.yaml for
                                              cfg_cases.configs(), and yaml_texts.json
-  cfg_oracle.py check_pickles IN.json OUT.json   {name: [pkl_path, expected_yaml]} -> {name: "ok" | reason}
+  cfg_oracle.py check_pickles IN.json OUT.json [structural]
+                                             {name: [pkl_path, expected_yaml]} -> {name: "ok" | reason}
 
 Run with the interpreter that has omegaconf (/usr/bin/python3 on the CI machine).
 """
@@ -94,7 +95,10 @@ def same(a, b):
     return a == b
 
 
-def check_pickles(cases):
+def check_pickles(cases, text_too=True):
+    """text_too=False for other omegaconf versions: 2.4 dumps through libyaml's C emitter
+    when available, which lays out a few edge cases (empty or long keys, non-BMP
+    characters) differently from the pure-Python emitter of 2.1-2.3."""
     out = {}
     for name, (path, expected) in cases.items():
         try:
@@ -102,7 +106,7 @@ def check_pickles(cases):
                 cfg = pickle.loads(f.read())
             got = OmegaConf.to_yaml(cfg)
             # The loaded object must behave: equal to a config made from the text.
-            if got != expected:
+            if text_too and got != expected:
                 out[name] = "to_yaml differs:\n" + got
             elif not same(OmegaConf.to_container(cfg), OmegaConf.to_container(OmegaConf.create(expected))):
                 out[name] = "not equal to OmegaConf.create(expected)"
@@ -123,7 +127,10 @@ def main():
         return
     with open(sys.argv[2], encoding="utf-8") as f:
         cases = json.load(f)
-    result = {"normalize": normalize, "edit": edit, "check_pickles": check_pickles}[cmd](cases)
+    if cmd == "check_pickles" and sys.argv[4:] == ["structural"]:
+        result = check_pickles(cases, text_too=False)
+    else:
+        result = {"normalize": normalize, "edit": edit, "check_pickles": check_pickles}[cmd](cases)
     with open(sys.argv[3], "w", encoding="utf-8") as f:
         json.dump(result, f)
 
