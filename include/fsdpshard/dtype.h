@@ -14,7 +14,8 @@ enum class DType : uint8_t {
   Int64, Int32, Int16, Int8, UInt8, Bool,
   Complex64, Complex128,
   // Only through _rebuild_tensor_v3 / UntypedStorage (torch >= 2.1).
-  Float8E4M3, Float8E5M2, UInt16, UInt32, UInt64,
+  Float8E4M3, Float8E5M2, Float8E4M3FNUZ, Float8E5M2FNUZ, Float8E8M0, UInt16, UInt32, UInt64,
+  Complex32,
 };
 
 // Bytes per element.

@@ -14,7 +14,7 @@ struct DTypeInfo {
   bool floating;
 };
 
-constexpr std::array<DTypeInfo, 17> kTable{{
+constexpr std::array<DTypeInfo, 21> kTable{{
     {DType::Float64, 8, "float64", "DoubleStorage", "F64", true},
     {DType::Float32, 4, "float32", "FloatStorage", "F32", true},
     {DType::Float16, 2, "float16", "HalfStorage", "F16", true},
@@ -29,9 +29,13 @@ constexpr std::array<DTypeInfo, 17> kTable{{
     {DType::Complex128, 16, "complex128", "ComplexDoubleStorage", "", false},
     {DType::Float8E4M3, 1, "float8_e4m3fn", "", "F8_E4M3", true},
     {DType::Float8E5M2, 1, "float8_e5m2", "", "F8_E5M2", true},
+    {DType::Float8E4M3FNUZ, 1, "float8_e4m3fnuz", "", "", true},
+    {DType::Float8E5M2FNUZ, 1, "float8_e5m2fnuz", "", "", true},
+    {DType::Float8E8M0, 1, "float8_e8m0fnu", "", "F8_E8M0", true},
     {DType::UInt16, 2, "uint16", "", "U16", false},
     {DType::UInt32, 4, "uint32", "", "U32", false},
     {DType::UInt64, 8, "uint64", "", "U64", false},
+    {DType::Complex32, 4, "complex32", "", "", false},
 }};
 
 const DTypeInfo& info(DType dtype) {
@@ -64,6 +68,7 @@ std::optional<DType> dtype_from_torch_name(std::string_view name) {
   if (name == "float") return DType::Float32;
   if (name == "double") return DType::Float64;
   if (name == "long") return DType::Int64;
+  if (name == "chalf") return DType::Complex32;
   return find(name, &DTypeInfo::torch);
 }
 std::optional<DType> dtype_from_storage_class(std::string_view name) {
