@@ -93,6 +93,21 @@ int main(int argc, char** argv) {
   cli::add_cfg_edit_options(*reshard_cmd, reshard.edits, reshard_flags);
   cli::add_common_options(*reshard_cmd, reshard, reshard_flags);
 
+  VerifyOptions verify;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "Compare two checkpoints, safetensors files or shard sets: names, dtypes, shapes, values, xp.cfg");
+  verify_cmd->add_option("A", verify.a, "Checkpoint, .safetensors file, or shard set (folder or *.index.json)")
+      ->required();
+  verify_cmd->add_option("B", verify.b, "The same kinds as A")->required();
+  verify_cmd->add_flag("--json", verify.json, "One JSON object (schema in README.md)");
+  verify_cmd->add_flag("--crc", verify.crc, "Also check every zip record's CRC-32 (torch.load never does)");
+  verify_cmd->add_option("--rtol", verify.rtol, "Relative tolerance: compare in float64, dtypes may differ");
+  verify_cmd->add_option("--atol", verify.atol, "Absolute tolerance: compare in float64, dtypes may differ");
+  verify_cmd->add_option("--from", verify.from, "State dict of torch checkpoints: auto or a dotted path, as gather")
+      ->capture_default_str();
+  verify_cmd->add_flag("--ignore-cfg", verify.ignore_cfg, "Do not compare xp.cfg / config.yaml");
+  verify_cmd->add_option("--backend", verify.backend, "auto | local | mpi | nccl")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -122,6 +137,7 @@ int main(int argc, char** argv) {
       reshard.writers_rank0 = reshard_writers == "rank0";
       return run_reshard(reshard);
     }
+    if (*verify_cmd) return run_verify(verify);
   } catch (...) {
     return report_current_exception();
   }

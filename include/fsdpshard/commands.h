@@ -79,3 +79,23 @@ struct ReshardOptions : TransferOptions {
 int run_reshard(const ReshardOptions& options);
 
 }  // namespace fsdpshard
+
+namespace fsdpshard {
+
+// `fsdpshard verify A B`: A and B are torch.save checkpoints, .safetensors files or shard
+// sets (a folder holding *.index.json, or the index file). Exit 0 equal, 1 different,
+// 2 bad input (a record failing its CRC-32 check included).
+struct VerifyOptions {
+  std::string a;
+  std::string b;
+  std::string from = "auto";  // state dict of torch checkpoints, as gather's --from
+  bool json = false;
+  bool crc = false;           // also check every zip record's CRC-32
+  bool ignore_cfg = false;
+  std::optional<double> rtol;  // either given: compare in float64 within tolerance
+  std::optional<double> atol;
+  std::string backend = "auto";
+};
+int run_verify(const VerifyOptions& options);
+
+}  // namespace fsdpshard

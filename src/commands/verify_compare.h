@@ -1,0 +1,30 @@
+// Element-wise comparison of two tensors for `fsdpshard verify`, streamed through bounded
+// buffers: bitwise when the dtypes agree and no tolerance is asked, else in float64
+// (complex128 for complex dtypes) with |a - b| <= atol + rtol·|b| (numpy.isclose's rule);
+// NaN equals NaN at the same position.
+#pragma once
+
+#include <cstdint>
+
+#include "commands/tensor_stream.h"
+
+namespace fsdpshard {
+
+struct Tolerance {
+  bool enabled = false;  // --rtol / --atol given
+  double rtol = 0;
+  double atol = 0;
+};
+
+struct ValueComparison {
+  uint64_t mismatched = 0;     // elements that differ (beyond the tolerance)
+  uint64_t first_index = 0;    // flat index of the first one
+  double max_abs_diff = 0;     // largest |a - b| seen (tolerance mode only; NaN when a NaN pairs a number)
+  uint64_t bytes_read = 0;     // both sides
+};
+
+// `a` and `b` have the same shape. `chunk_bytes` bounds each buffer.
+ValueComparison compare_values(const TensorLocation& a, const TensorLocation& b, const Tolerance& tolerance,
+                               uint64_t chunk_bytes);
+
+}  // namespace fsdpshard

@@ -1,0 +1,202 @@
+#include "commands/verify_inputs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "fsdpshard/cfg.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/source.h"
+
+namespace fsdpshard {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The index files reshard writes (Hugging Face names), torch first.
+const char* const kIndexNames[] = {"pytorch_model.bin.index.json", "model.safetensors.index.json"};
+
+// Small text files only (an index, config.yaml): anything huge is not one.
+std::string read_small_file(const std::string& path, const char* what) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw InputError(path + ": cannot read the " + std::string(what) + " (" + ec.message() + ")");
+  if (size > (256u << 20)) throw InputError(path + ": " + std::to_string(size) + " bytes is too large for a " + what);
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) throw InputError(path + ": cannot read the " + std::string(what));
+  return text.str();
+}
+
+bool starts_with_zip_magic(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char magic[4] = {};
+  const bool zip = ::pread(fd, magic, 4, 0) == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 &&
+                   magic[3] == 4;
+  ::close(fd);
+  return zip;
+}
+
+bool ends_with(const std::string& text, const std::string& tail) {
+  return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+VerifyInput::VerifyInput(const std::string& path, const std::string& from) : path_(path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const char* name : kIndexNames) {
+      const std::string index = (fs::path(path) / name).string();
+      if (fs::exists(index, ec)) {
+        open_shard_set(index);
+        return;
+      }
+    }
+    throw InputError(path + ": a folder without pytorch_model.bin.index.json or model.safetensors.index.json "
+                     "(not a shard set)");
+  }
+  if (ends_with(path, ".index.json")) {
+    open_shard_set(path);
+    return;
+  }
+  if (!fs::exists(path, ec)) throw InputError(path + ": no such file");
+  open_file(path, from, false);
+  kind_ = torch_files_.empty() ? "safetensors" : "torch";
+}
+
+void VerifyInput::open_file(const std::string& file, const std::string& from, bool in_shard_set) {
+  if (starts_with_zip_magic(file)) {
+    open_torch(file, from);
+  } else {
+    // Not a zip: a safetensors file, or an error that says what was expected.
+    open_safetensors(file, !in_shard_set);
+  }
+}
+
+void VerifyInput::open_torch(const std::string& file, const std::string& from) {
+  auto ckpt = std::make_unique<Checkpoint>(file);
+  const StateDict sd = resolve_source(*ckpt, from);
+  const int fd = ckpt->archive().fd();
+  for (const NamedTensor& t : sd.tensors) {
+    const ZipRecord& record = ckpt->storage_record(t.tensor.storage);
+    VerifyTensor v;
+    v.name = t.name;
+    v.location.fd = fd;
+    v.location.path = file;
+    v.location.dtype = t.tensor.dtype;
+    v.location.offset = record.data_offset + t.tensor.storage_offset * element_size(t.tensor.dtype);
+    v.location.sizes = t.tensor.sizes;
+    v.location.strides = t.tensor.strides;
+    add(std::move(v));
+  }
+  if (torch_files_.empty()) {
+    source_ = sd.path;
+    cfg_ = ckpt->cfg_yaml();
+  }
+  torch_files_.push_back(std::move(ckpt));
+}
+
+void VerifyInput::open_safetensors(const std::string& file, bool take_cfg) {
+  auto reader = std::make_unique<SafetensorsReader>(file);
+  for (const SafetensorsEntry& e : reader->entries()) {
+    VerifyTensor v;
+    v.name = e.name;
+    v.location.fd = reader->fd();
+    v.location.path = file;
+    v.location.dtype = e.dtype;
+    v.location.offset = e.data_offset;
+    int64_t stride = 1;
+    v.location.sizes.assign(e.shape.begin(), e.shape.end());
+    v.location.strides.assign(e.shape.size(), 0);
+    for (std::size_t i = e.shape.size(); i-- > 0;) {
+      v.location.strides[i] = stride;
+      stride *= static_cast<int64_t>(e.shape[i]);
+    }
+    add(std::move(v));
+  }
+  if (take_cfg) {
+    // gather --to safetensors keeps xp.cfg as YAML text in the metadata.
+    for (const auto& [key, value] : reader->metadata()) {
+      if (key == "xp.cfg") cfg_ = normalize_yaml(value);
+    }
+  }
+  safetensors_files_.push_back(std::move(reader));
+}
+
+void VerifyInput::open_shard_set(const std::string& index_path) {
+  kind_ = "shards";
+  const fs::path folder = fs::path(index_path).parent_path();
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(read_small_file(index_path, "shard index"));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(index_path + ": not a valid shard index (" + e.what() + ")");
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
+    throw InputError(index_path + ": a shard index needs a \"weight_map\" object");
+  }
+  // Each file once, in the order files are first named; then every name must be found
+  // in the file the map names.
+  std::map<std::string, std::string> weight_map;
+  std::vector<std::string> files;
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    if (!file.is_string()) throw InputError(index_path + ": weight_map['" + name + "'] is not a file name");
+    const std::string f = file.get<std::string>();
+    if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..") {
+      throw InputError(index_path + ": weight_map['" + name + "'] names '" + f + "', not a file of the folder");
+    }
+    weight_map[name] = f;
+    if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) open_file((folder / f).string(), "", true);
+  for (const auto& [name, file] : weight_map) {
+    const VerifyTensor* t = find(name);
+    const std::string expected = (folder / file).string();
+    if (!t || t->location.path != expected) {
+      throw InputError(index_path + ": the index puts '" + name + "' in " + file + " but that file does not hold it");
+    }
+  }
+  if (tensors_.size() != weight_map.size()) {
+    throw InputError(index_path + ": the shard files hold " + std::to_string(tensors_.size()) +
+                     " tensors but the index names " + std::to_string(weight_map.size()));
+  }
+  source_.clear();
+  cfg_.reset();
+  const std::string config = (folder / "config.yaml").string();
+  std::error_code ec;
+  if (fs::exists(config, ec)) cfg_ = normalize_yaml(read_small_file(config, "config.yaml"));
+}
+
+void VerifyInput::add(VerifyTensor tensor) {
+  const auto [it, fresh] = index_.emplace(tensor.name, tensors_.size());
+  if (!fresh) {
+    throw InputError(tensor.location.path + ": tensor '" + tensor.name + "' appears twice" +
+                     (tensors_[it->second].location.path != tensor.location.path
+                          ? " (also in " + tensors_[it->second].location.path + ")"
+                          : std::string()));
+  }
+  tensors_.push_back(std::move(tensor));
+}
+
+const VerifyTensor* VerifyInput::find(const std::string& name) const {
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+std::vector<const ZipReader*> VerifyInput::archives() const {
+  std::vector<const ZipReader*> out;
+  for (const auto& c : torch_files_) out.push_back(&c->archive());
+  return out;
+}
+
+}  // namespace fsdpshard
