@@ -11,18 +11,28 @@
 
 namespace fsdpshard {
 
-// One output record (a zip record "data/3", or one safetensors tensor): a contiguous run
-// of elements of one input file, cast from `source_dtype` to `dtype` on the way.
+// A contiguous run of elements in one input file.
+struct SourceSegment {
+  uint32_t input = 0;    // index into Plan::inputs
+  uint64_t offset = 0;   // absolute byte offset in that file
+  uint64_t count = 0;    // elements (of the record's source_dtype)
+};
+
+// One output record (a zip record "data/3", or one safetensors tensor): the elements of
+// its segments, read in order (possibly from different input files, as when a parameter
+// is reassembled from FSDP rank files), cast from `source_dtype` to `dtype` on the way.
 struct PlannedRecord {
   std::string name;            // "data/3" (torch) or the tensor name (safetensors)
-  uint32_t input = 0;          // index into Plan::inputs
-  uint64_t input_offset = 0;   // absolute byte offset in that file
-  uint64_t count = 0;          // elements
+  std::vector<SourceSegment> segments;
+  uint64_t count = 0;          // elements: the sum of the segments' counts
   DType source_dtype = DType::UInt8;
   DType dtype = DType::UInt8;
   int reader = 0;              // rank that reads (and casts) the bytes
   uint64_t source_bytes() const { return count * element_size(source_dtype); }
   uint64_t bytes() const { return count * element_size(dtype); }
+  // Replaces the segments with one run of `count` elements at `offset` of `input`.
+  void set_source(uint32_t input, uint64_t offset, uint64_t count);
+  void add_segment(uint32_t input, uint64_t offset, uint64_t count);  // appends, adds to count
 };
 
 enum class FileFormat { TorchSave, Safetensors, Text };

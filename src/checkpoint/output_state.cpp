@@ -106,11 +106,9 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
       if (it == shared.end()) {
         PlannedRecord r;
         r.name = "data/" + std::to_string(out.storages.size());
-        r.input = input;
-        r.input_offset = record.data_offset;
+        r.set_source(input, record.data_offset, t.storage.numel);
         r.source_dtype = t.storage.untyped ? DType::UInt8 : t.storage.dtype;
         r.dtype = t.storage.untyped ? DType::UInt8 : s.dtype;
-        r.count = t.storage.numel;
         pid = make_storage(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
                            t.storage.untyped ? t.storage.numel / element_size(t.dtype) : t.storage.numel);
         it = shared.emplace(t.storage.key, std::make_pair(out.storages.size(), pid)).first;
@@ -123,11 +121,9 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
     } else {
       PlannedRecord r;
       r.name = "data/" + std::to_string(out.storages.size());
-      r.input = input;
-      r.input_offset = record.data_offset + t.storage_offset * element_size(t.dtype);
+      r.set_source(input, record.data_offset + t.storage_offset * element_size(t.dtype), t.numel());
       r.source_dtype = t.dtype;
       r.dtype = s.dtype;
-      r.count = t.numel();
       storage_index = out.storages.size();
       pid = make_storage(g, s.dtype, std::to_string(storage_index), r.count);
       out.storages.push_back(std::move(r));

@@ -28,8 +28,14 @@ std::string safetensors_file_plan(const OutputState& state, const std::map<std::
     // tensor's own elements.
     const bool as_bytes = storage.source_dtype == DType::UInt8 && storage.dtype == DType::UInt8;
     const std::size_t offset_unit = as_bytes ? element_size(t.dtype) : element_size(storage.source_dtype);
-    r.input_offset = storage.input_offset + t.storage_offset * offset_unit;
-    r.count = t.nbytes / element_size(storage.dtype);
+    // Output storages of a single-file state are one run of one input; a tensor is a
+    // sub-run of it.
+    if (storage.segments.size() > 1) {
+      throw InputError(source_path + "['" + t.name + "']: a storage assembled from several inputs is not a view");
+    }
+    const uint32_t input = storage.segments.empty() ? 0 : storage.segments[0].input;
+    const uint64_t base = storage.segments.empty() ? 0 : storage.segments[0].offset;
+    r.set_source(input, base + t.storage_offset * offset_unit, t.nbytes / element_size(storage.dtype));
     records.push_back(std::move(r));
   }
   SafetensorsMetadata meta(metadata.begin(), metadata.end());

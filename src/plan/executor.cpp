@@ -73,15 +73,32 @@ class ChunkReader {
   }
   // Reads elements [first, first + count) of `r` into `dst` in the output dtype.
   void read(const PlannedRecord& r, uint64_t first, uint64_t count, char* dst) {
-    const uint64_t offset = r.input_offset + first * element_size(r.source_dtype);
-    const std::size_t source_size = count * element_size(r.source_dtype);
-    if (r.source_dtype == r.dtype) {
-      inputs_.read(r.input, offset, dst, source_size);
-    } else {
+    const std::size_t esize = element_size(r.source_dtype);
+    const std::size_t source_size = count * esize;
+    char* target = dst;
+    if (r.source_dtype != r.dtype) {
       scratch_.resize(std::max(scratch_.size(), source_size));
-      inputs_.read(r.input, offset, scratch_.data(), source_size);
-      cast_elements(scratch_.data(), r.source_dtype, dst, r.dtype, count);
+      target = scratch_.data();
     }
+    // The wanted elements may span several segments (a parameter reassembled from
+    // several rank files): read the overlap with each, in order.
+    uint64_t segment_first = 0;  // index of the segment's first element within the record
+    uint64_t done = 0;
+    for (const SourceSegment& seg : r.segments) {
+      if (done == count) break;
+      const uint64_t segment_end = segment_first + seg.count;
+      const uint64_t want = first + done;
+      if (want < segment_end) {
+        const uint64_t n = std::min(count - done, segment_end - want);
+        inputs_.read(seg.input, seg.offset + (want - segment_first) * esize, target + done * esize, n * esize);
+        done += n;
+      }
+      segment_first = segment_end;
+    }
+    if (done != count) {
+      throw RuntimeFailure("plan error: record " + r.name + " has fewer elements in its segments than it counts");
+    }
+    if (r.source_dtype != r.dtype) cast_elements(scratch_.data(), r.source_dtype, dst, r.dtype, count);
     bytes_read += source_size;
     if (fail_after_first_read) {
       // Tests make one rank fail mid-transfer this way (FSDPSHARD_TEST_FAIL_RANK).

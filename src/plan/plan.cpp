@@ -5,6 +5,18 @@
 
 namespace fsdpshard {
 
+void PlannedRecord::set_source(uint32_t input, uint64_t offset, uint64_t elements) {
+  segments.clear();
+  count = 0;
+  add_segment(input, offset, elements);
+}
+
+void PlannedRecord::add_segment(uint32_t input, uint64_t offset, uint64_t elements) {
+  if (elements == 0) return;  // nothing to read; keeps the reader's loop simple
+  segments.push_back({input, offset, elements});
+  count += elements;
+}
+
 uint64_t PlannedFile::bytes() const {
   uint64_t total = 0;
   for (const auto& r : records) total += r.bytes();
