@@ -70,8 +70,10 @@ class Reader {
     CfgValue own = CfgValue::map();
     std::vector<std::string> seen_str_keys;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
-      const YAML::Node& v = it->second;
+      // Copies (Node is a handle): `it->` yields a proxy that dies with this statement,
+      // so references to its members dangle (ASan: stack-use-after-scope, found by fuzzing).
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       if (k.IsScalar() && (k.Tag() == "?" || k.Tag().empty()) && k.Scalar() == "<<") {
         if (v.IsMap()) {
           merge_into(merged, mapping(v, depth + 1));
