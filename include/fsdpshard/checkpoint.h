@@ -1,8 +1,15 @@
-// A torch.save checkpoint opened for reading: the zip archive, the object graph of its
-// data.pkl, and what AudioCraft puts in it (layout, state dicts, xp.cfg). Metadata only:
+// A checkpoint opened for reading: the object graph of its pickle, where each storage's
+// bytes lie, and what AudioCraft puts in it (layout, state dicts, xp.cfg). Metadata only:
 // tensor bytes stay on disk until an executor reads exactly the ones it needs.
+//
+// Besides torch.save files it opens a single .safetensors file and a sharded checkpoint
+// (its *.index.json, or the folder holding one): those become a synthetic graph holding
+// the state dict — with xp.cfg as YAML text next to it when the set carries one (a
+// config.yaml beside the index, or "xp.cfg" in the safetensors metadata), shaped like an
+// AudioCraft export {'best_state': …, 'xp.cfg': …}.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,19 +46,34 @@ struct GlobalUse {
   bool weights_only_safe = false;
 };
 
+// Where a storage's bytes are: a run of `size` bytes at `offset` of input file `input`.
+struct StorageLocation {
+  uint32_t input = 0;  // index into Checkpoint::inputs()
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
 class Checkpoint {
  public:
-  // Opens `path`, parses data.pkl and checks every tensor against its storage record.
+  // Opens `path` (a torch.save file, a .safetensors file, a shard index or its folder),
+  // parses its metadata and checks every tensor against the bytes that hold it.
   // InputError for anything malformed, naming the file.
   explicit Checkpoint(const std::string& path);
+  ~Checkpoint();
 
-  const std::string& path() const { return archive_.path(); }
-  const ZipReader& archive() const { return archive_; }
+  const std::string& path() const { return path_; }
+  // The files whose bytes the storages point into (one for a torch.save file).
+  const std::vector<std::string>& inputs() const { return inputs_; }
+  bool is_torch_file() const { return archive_ != nullptr; }
+  // The zip archive of a torch.save file; InputError for other inputs.
+  const ZipReader& archive() const;
   Graph& graph() { return graph_; }
   const Graph& graph() const { return graph_; }
   NodeId root() const { return graph_.root; }
 
-  // The zip record holding a storage's bytes (checked to be present and large enough).
+  // Where a storage's bytes are (checked at open to be present and large enough).
+  StorageLocation storage_location(const StorageRef& storage) const;
+  // The zip record holding a storage's bytes (torch.save files only).
   const ZipRecord& storage_record(const StorageRef& storage) const;
 
   Layout layout() const;
@@ -66,10 +88,20 @@ class Checkpoint {
   std::vector<GlobalUse> globals() const;
 
  private:
+  void open_torch_file();
+  void open_safetensors_file();
+  void open_shard_set();
   void check_storages();
-  ZipReader archive_;
+  std::string path_;
+  std::unique_ptr<ZipReader> archive_;
+  std::vector<std::string> inputs_;
+  std::map<std::string, StorageLocation> locations_;  // storage key -> bytes
   Graph graph_;
 };
+
+// What kind of input `path` is, from its name and first bytes.
+enum class InputKind { TorchSave, Safetensors, ShardSet };
+InputKind input_kind(const std::string& path);
 
 // Whether torch.load(weights_only=True) (torch 2.x) accepts the global module.name.
 bool weights_only_safe(const std::string& module, const std::string& name);

@@ -29,11 +29,11 @@ struct OutputState {
   std::vector<PlannedRecord> storages;      // one record per output storage, "data/<k>"
 };
 
-// `input` is the index of the checkpoint's file in Plan::inputs. Storages used by one
+// Records name inputs by their index in ckpt.inputs(). Storages used by one
 // selected contiguous tensor are compacted to that tensor; storages shared by several
 // selected tensors (or holding a non-contiguous view) are copied whole, keeping the
 // views' offsets and strides, so sharing survives.
 OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
-                               const std::vector<Selected>& selected, uint32_t input);
+                               const std::vector<Selected>& selected);
 
 }  // namespace fsdpshard

@@ -1,5 +1,6 @@
 #include "fsdpshard/checkpoint.h"
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -27,11 +28,39 @@ uint64_t StateDict::nbytes() const {
   return total;
 }
 
-Checkpoint::Checkpoint(const std::string& path) : archive_(path) {
-  const ZipRecord& pkl = archive_.require("data.pkl");
-  const std::string stream = archive_.read(pkl);
-  unpickle(stream, graph_, path + ": data.pkl");
+Checkpoint::Checkpoint(const std::string& path) : path_(path) {
+  switch (input_kind(path)) {
+    case InputKind::TorchSave: open_torch_file(); break;
+    case InputKind::Safetensors: open_safetensors_file(); break;
+    case InputKind::ShardSet: open_shard_set(); break;
+  }
+}
+
+Checkpoint::~Checkpoint() = default;
+
+InputKind input_kind(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return InputKind::ShardSet;
+  const auto ends_with = [&](const std::string& suffix) {
+    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".index.json")) return InputKind::ShardSet;
+  if (ends_with(".safetensors")) return InputKind::Safetensors;
+  return InputKind::TorchSave;  // the zip reader says clearly when it is not one
+}
+
+void Checkpoint::open_torch_file() {
+  archive_ = std::make_unique<ZipReader>(path_);
+  inputs_ = {path_};
+  const ZipRecord& pkl = archive_->require("data.pkl");
+  const std::string stream = archive_->read(pkl);
+  unpickle(stream, graph_, path_ + ": data.pkl");
   check_storages();
+}
+
+const ZipReader& Checkpoint::archive() const {
+  if (!archive_) throw InputError(path_ + ": not a torch.save file");
+  return *archive_;
 }
 
 void Checkpoint::check_storages() {
@@ -40,13 +69,21 @@ void Checkpoint::check_storages() {
   for (NodeId id = 0; id < graph_.size(); ++id) {
     if (graph_.at(id).kind != NodeKind::Object) continue;
     const auto tensor = recognize_tensor(graph_, id, path() + ": data.pkl");
-    if (tensor) storage_record(tensor->storage);
+    if (!tensor) continue;
+    const ZipRecord& record = storage_record(tensor->storage);
+    locations_[tensor->storage.key] = {0, record.data_offset, record.size};
   }
+}
+
+StorageLocation Checkpoint::storage_location(const StorageRef& storage) const {
+  const auto it = locations_.find(storage.key);
+  if (it == locations_.end()) throw InputError(path() + ": no bytes for storage '" + storage.key + "'");
+  return it->second;
 }
 
 const ZipRecord& Checkpoint::storage_record(const StorageRef& storage) const {
   const std::string name = "data/" + storage.key;
-  const ZipRecord* record = archive_.find(name);
+  const ZipRecord* record = archive().find(name);
   if (!record) {
     throw InputError(path() + ": missing record '" + name + "' that a tensor's storage names");
   }

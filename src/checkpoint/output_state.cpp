@@ -2,32 +2,11 @@
 
 #include <map>
 
+#include "checkpoint/tensor_nodes.h"
 #include "fsdpshard/error.h"
 
 namespace fsdpshard {
 namespace {
-
-// ('storage', torch.<X>Storage, key, 'cpu', numel) as a persistent id.
-NodeId make_storage(Graph& g, DType dtype, const std::string& key, uint64_t numel) {
-  // Dtypes without a typed storage class (float8, uint16…) use torch.storage.UntypedStorage,
-  // whose numel counts bytes, as torch >= 2.1 writes them.
-  const std::string cls(storage_class(dtype));
-  const bool untyped = cls.empty();
-  const uint64_t count = untyped ? numel * element_size(dtype) : numel;
-  const NodeId storage_class_node = untyped ? g.global("torch.storage", "UntypedStorage") : g.global("torch", cls);
-  const NodeId pid = g.tuple({g.str("storage"), storage_class_node, g.str(key), g.str("cpu"),
-                              g.integer(static_cast<int64_t>(count))});
-  Node node;
-  node.kind = NodeKind::PersistentId;
-  node.pid = pid;
-  return g.add(std::move(node));
-}
-
-NodeId int_tuple(Graph& g, const std::vector<int64_t>& values) {
-  std::vector<NodeId> items;
-  for (int64_t v : values) items.push_back(g.integer(v));
-  return g.tuple(std::move(items));
-}
 
 // A copy of the input's tensor node that points at `storage` with `offset`/`strides`,
 // keeping requires_grad, hooks and metadata arguments (and a Parameter wrapper).
@@ -37,7 +16,7 @@ NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype,
   std::vector<NodeId> args = g.at(old_tensor.args).items;
   args[0] = storage;
   args[1] = g.integer(static_cast<int64_t>(offset));
-  args[3] = int_tuple(g, strides);
+  args[3] = make_int_tuple(g, strides);
   NodeId callable = old_tensor.callable;
   const bool needs_v3 = storage_class(dtype).empty();
   if (needs_v3 && args.size() < 7) {
@@ -56,16 +35,6 @@ NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype,
   return param;
 }
 
-std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& sizes) {
-  std::vector<int64_t> strides(sizes.size());
-  int64_t stride = 1;
-  for (std::size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride *= std::max<int64_t>(sizes[i], 1);
-  }
-  return strides;
-}
-
 // A new mapping of the same kind as `like` (a dict, or an OrderedDict keeping its BUILD
 // state, which holds `_metadata`).
 NodeId make_mapping_like(Graph& g, NodeId like) {
@@ -80,7 +49,7 @@ NodeId make_mapping_like(Graph& g, NodeId like) {
 }  // namespace
 
 OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
-                               const std::vector<Selected>& selected, uint32_t input) {
+                               const std::vector<Selected>& selected) {
   Graph& g = ckpt.graph();
   // How many selected tensors use each input storage.
   std::map<std::string, int> users;
@@ -92,7 +61,7 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
   for (const Selected& s : selected) {
     const NamedTensor& named = source.tensors[s.index];
     const TensorRef& t = named.tensor;
-    const ZipRecord& record = ckpt.storage_record(t.storage);
+    const StorageLocation where = ckpt.storage_location(t.storage);
     const bool whole = users[t.storage.key] > 1 || !t.contiguous() || t.dtype != t.storage.dtype;
     if (whole && t.storage.untyped && t.dtype != s.dtype) {
       throw InputError(ckpt.path() + ": '" + named.name + "' shares an untyped storage; it cannot be cast");
@@ -106,10 +75,10 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
       if (it == shared.end()) {
         PlannedRecord r;
         r.name = "data/" + std::to_string(out.storages.size());
-        r.set_source(input, record.data_offset, t.storage.numel);
+        r.set_source(where.input, where.offset, t.storage.numel);
         r.source_dtype = t.storage.untyped ? DType::UInt8 : t.storage.dtype;
         r.dtype = t.storage.untyped ? DType::UInt8 : s.dtype;
-        pid = make_storage(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
+        pid = make_storage_node(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
                            t.storage.untyped ? t.storage.numel / element_size(t.dtype) : t.storage.numel);
         it = shared.emplace(t.storage.key, std::make_pair(out.storages.size(), pid)).first;
         out.storages.push_back(std::move(r));
@@ -121,11 +90,11 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
     } else {
       PlannedRecord r;
       r.name = "data/" + std::to_string(out.storages.size());
-      r.set_source(input, record.data_offset + t.storage_offset * element_size(t.dtype), t.numel());
+      r.set_source(where.input, where.offset + t.storage_offset * element_size(t.dtype), t.numel());
       r.source_dtype = t.dtype;
       r.dtype = s.dtype;
       storage_index = out.storages.size();
-      pid = make_storage(g, s.dtype, std::to_string(storage_index), r.count);
+      pid = make_storage_node(g, s.dtype, std::to_string(storage_index), r.count);
       out.storages.push_back(std::move(r));
       offset = 0;
       strides = contiguous_strides(t.sizes);

@@ -1,5 +1,6 @@
 // `fsdpshard inspect CKPT`: what is in a checkpoint, for people or (--json) for programs.
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,12 @@ json shape_json(const std::vector<int64_t>& sizes) {
   json shape = json::array();
   for (int64_t s : sizes) shape.push_back(s);
   return shape;
+}
+
+// The zip record holding a tensor's bytes, or the file of a safetensors/shard-set input.
+std::string record_name(const Checkpoint& ckpt, const StorageRef& storage) {
+  if (ckpt.is_torch_file()) return "data/" + storage.key;
+  return std::filesystem::path(ckpt.inputs()[ckpt.storage_location(storage).input]).filename().string();
 }
 
 json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
@@ -66,7 +73,7 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
                          {"dtype", torch_name(t.tensor.dtype)},
                          {"shape", shape_json(t.tensor.sizes)},
                          {"bytes", t.tensor.nbytes()},
-                         {"record", "data/" + t.tensor.storage.key},
+                         {"record", record_name(ckpt, t.tensor.storage)},
                          {"parameter", t.tensor.parameter}});
     }
   }

@@ -70,13 +70,13 @@ PlannedJob plan_reshard(const ReshardOptions& options, int ranks) {
   const bool safetensors = options.format == ShardFormat::Safetensors;
   const PreparedCfg cfg = prepare_cfg(*ckpt, options.edits, CfgFormat::Yaml);
   PlannedJob job;
-  job.plan.inputs = {options.input};
+  job.plan.inputs = ckpt->inputs();
   job.plan.output = options.output;
   job.plan.single_file = false;
   std::map<std::string, std::string> weight_map;
   uint64_t total_size = 0;
   for (int k = 0; k < count; ++k) {
-    OutputState state = build_output_state(*ckpt, source, per_file[static_cast<std::size_t>(k)], 0);
+    OutputState state = build_output_state(*ckpt, source, per_file[static_cast<std::size_t>(k)]);
     PlannedFile file;
     file.name = shard_file_name(safetensors, k, count);
     file.writer = options.writers_rank0 ? 0 : k % ranks;

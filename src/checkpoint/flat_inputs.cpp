@@ -1,0 +1,178 @@
+// Inputs without a pickle — a .safetensors file, a sharded checkpoint — opened as a
+// Checkpoint whose graph is synthesised: one state dict of plain tensors, plus xp.cfg as
+// YAML text when the input carries one, so gather/reshard/inspect treat every input alike.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "checkpoint/tensor_nodes.h"
+#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/safetensors.h"
+
+namespace fsdpshard {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One tensor of a flat input, over a storage named `key` of `storage_numel` elements.
+struct FlatTensor {
+  std::string name;
+  DType dtype = DType::UInt8;
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides;
+  uint64_t storage_offset = 0;
+  std::string key;
+  uint64_t storage_numel = 0;
+};
+
+// {'best_state': OrderedDict(tensors), 'xp.cfg': yaml} — or the bare state dict without a cfg.
+NodeId build_root(Graph& g, const std::vector<FlatTensor>& tensors, const std::string* cfg_yaml) {
+  std::map<std::string, NodeId> storages;
+  std::vector<std::pair<NodeId, NodeId>> entries;
+  for (const FlatTensor& t : tensors) {
+    auto it = storages.find(t.key);
+    if (it == storages.end()) it = storages.emplace(t.key, make_storage_node(g, t.dtype, t.key, t.storage_numel)).first;
+    const NodeId storage = it->second;
+    entries.emplace_back(g.str(t.name), make_tensor_node(g, storage, t.dtype, t.storage_offset, t.sizes, t.strides));
+  }
+  const NodeId state = g.ordered_dict(std::move(entries));
+  if (!cfg_yaml) return state;
+  return g.dict({{g.str("best_state"), state}, {g.str("xp.cfg"), g.str(*cfg_yaml)}});
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<int64_t> shape_of(const SafetensorsEntry& e) {
+  std::vector<int64_t> sizes;
+  for (uint64_t s : e.shape) sizes.push_back(static_cast<int64_t>(s));  // validated by the reader
+  return sizes;
+}
+
+std::string find_index(const std::string& path) {
+  if (!fs::is_directory(path)) return path;
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 11 && name.compare(name.size() - 11, 11, ".index.json") == 0) found.push_back(entry.path());
+  }
+  if (found.size() != 1) {
+    throw InputError(path + ": expected one *.index.json (a sharded checkpoint) in this folder, found " +
+                     std::to_string(found.size()));
+  }
+  return found.front();
+}
+
+}  // namespace
+
+void Checkpoint::open_safetensors_file() {
+  const SafetensorsReader reader(path_);
+  inputs_ = {path_};
+  std::vector<FlatTensor> tensors;
+  for (const SafetensorsEntry& e : reader.entries()) {
+    FlatTensor t;
+    t.name = e.name;
+    t.dtype = e.dtype;
+    t.sizes = shape_of(e);
+    t.strides = contiguous_strides(t.sizes);
+    t.key = std::to_string(tensors.size());
+    t.storage_numel = e.nbytes / element_size(e.dtype);
+    locations_[t.key] = {0, e.data_offset, e.nbytes};
+    tensors.push_back(std::move(t));
+  }
+  const std::string* cfg = nullptr;
+  for (const auto& [key, value] : reader.metadata()) {
+    if (key == "xp.cfg") cfg = &value;
+  }
+  graph_.root = build_root(graph_, tensors, cfg);
+}
+
+void Checkpoint::open_shard_set() {
+  const std::string index_path = find_index(path_);
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(read_text(index_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(index_path + ": not valid JSON: " + e.what());
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
+    throw InputError(index_path + ": no \"weight_map\" object (a Hugging Face-style shard index)");
+  }
+  const fs::path folder = fs::path(index_path).parent_path();
+  std::map<std::string, std::string> weight_map;  // tensor -> file
+  std::set<std::string> files;
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    if (!file.is_string()) throw InputError(index_path + ": weight_map['" + name + "'] is not a file name");
+    const std::string f = file.get<std::string>();
+    if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..") {
+      throw InputError(index_path + ": weight_map['" + name + "'] names '" + f + "', not a file beside the index");
+    }
+    weight_map[name] = f;
+    files.insert(f);
+  }
+
+  std::vector<FlatTensor> tensors;
+  std::set<std::string> seen;
+  for (const std::string& file : files) {  // sorted: model-00001-of-… first
+    const std::string file_path = (folder / file).string();
+    const auto input = static_cast<uint32_t>(inputs_.size());
+    inputs_.push_back(file_path);
+    const auto claim = [&](const std::string& name) {
+      const auto it = weight_map.find(name);
+      if (it == weight_map.end() || it->second != file) {
+        throw InputError(file_path + ": holds '" + name + "', which " + index_path +
+                         (it == weight_map.end() ? " does not list" : " places in " + it->second));
+      }
+      if (!seen.insert(name).second) throw InputError(file_path + ": '" + name + "' appears twice in the shard set");
+    };
+    if (input_kind(file_path) == InputKind::Safetensors) {
+      const SafetensorsReader reader(file_path);
+      for (const SafetensorsEntry& e : reader.entries()) {
+        claim(e.name);
+        FlatTensor t;
+        t.name = e.name;
+        t.dtype = e.dtype;
+        t.sizes = shape_of(e);
+        t.strides = contiguous_strides(t.sizes);
+        t.key = std::to_string(input) + "/" + e.name;
+        t.storage_numel = e.nbytes / element_size(e.dtype);
+        locations_[t.key] = {input, e.data_offset, e.nbytes};
+        tensors.push_back(std::move(t));
+      }
+    } else {
+      const Checkpoint shard(file_path);
+      for (const NamedTensor& named : shard.state_dict_at("").tensors) {
+        claim(named.name);
+        const TensorRef& ref = named.tensor;
+        const StorageLocation where = shard.storage_location(ref.storage);
+        FlatTensor t;
+        t.name = named.name;
+        t.dtype = ref.dtype;
+        t.sizes = ref.sizes;
+        t.strides = ref.strides;
+        t.storage_offset = ref.storage_offset;
+        t.key = std::to_string(input) + "/" + ref.storage.key;  // views of one storage stay shared
+        t.storage_numel = ref.storage.untyped ? ref.storage.numel / element_size(ref.dtype) : ref.storage.numel;
+        locations_[t.key] = {input, where.offset, where.size};
+        tensors.push_back(std::move(t));
+      }
+    }
+  }
+  for (const auto& [name, file] : weight_map) {
+    if (!seen.count(name)) throw InputError(index_path + ": lists '" + name + "' in " + file + ", which lacks it");
+  }
+  const fs::path config = folder / "config.yaml";
+  std::string cfg;
+  if (fs::exists(config)) cfg = read_text(config.string());
+  graph_.root = build_root(graph_, tensors, fs::exists(config) ? &cfg : nullptr);
+}
+
+}  // namespace fsdpshard
