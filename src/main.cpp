@@ -66,6 +66,16 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   gather_cmd->add_option("--version-string", gather.version_string, "'version' of an export when the input has none")
       ->capture_default_str();
+  gather_cmd->add_option("--shapes-from", gather.shapes_from,
+                         "FSDP rank files: take full parameter shapes from this state dict (default: rank 0's "
+                         "fsdp_best_state.model)");
+  gather_cmd->add_option("--fsdp-units", gather.fsdp_units,
+                         "FSDP rank files: regexes matching the name prefixes of FSDP units, e.g. "
+                         "'transformer\\.layers\\.[0-9]+\\.' (default: AudioCraft's condition_provider + "
+                         "transformer.layers.<i>; the rest is the root unit)")
+      ->type_name("REGEX")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cli::add_selection_options(*gather_cmd, gather, gather_flags);
   cli::add_cfg_edit_options(*gather_cmd, gather.edits, gather_flags);
   cli::add_common_options(*gather_cmd, gather, gather_flags);

@@ -55,6 +55,9 @@ struct TransferOptions {
   bool quiet = false;
   std::string progress = "auto";  // auto | always | never
   bool json = false;
+  // FSDP per-rank files (--from model etc. on checkpoint.th + checkpoint.th.N):
+  std::string shapes_from;               // --shapes-from REF: full shapes (default: fsdp_best_state)
+  std::vector<std::string> fsdp_units;   // --fsdp-units REGEX…: wrap policy (default: AudioCraft's)
 };
 
 struct GatherOptions : TransferOptions {

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "commands/cfg_output.h"
+#include "commands/fsdp_gather.h"
 #include "commands/run_plan.h"
 #include "commands/safetensors_output.h"
 #include "fsdpshard/atomic_file.h"
@@ -81,16 +83,34 @@ const char* target_name(GatherTarget target) {
 
 PlannedJob plan_gather(const GatherOptions& options) {
   check_output_path(options);
-  auto ckpt = std::make_unique<Checkpoint>(options.input);
-  const StateDict source = resolve_source(*ckpt, options.from);
-  std::vector<std::string> names;
-  std::vector<DType> dtypes;
-  for (const auto& t : source.tensors) {
-    names.push_back(t.name);
-    dtypes.push_back(t.tensor.dtype);
+  std::unique_ptr<Checkpoint> single;
+  std::optional<FsdpGathered> fsdp;
+  Checkpoint* ckpt = nullptr;
+  StateDict source;
+  OutputState state;
+  std::vector<std::string> inputs;
+  if (wants_fsdp_gather(options.input, options.from)) {
+    // A per-rank FSDP state dict: every parameter from the pieces of all rank files.
+    fsdp.emplace(gather_fsdp_state(options.input, options.from, {options.shapes_from, options.fsdp_units},
+                                   options.selection));
+    ckpt = fsdp->files.ranks[0].get();
+    source = fsdp->sharded.per_rank[0];
+    state = fsdp->state;
+    inputs = fsdp->files.paths;
+  } else {
+    single = std::make_unique<Checkpoint>(options.input);
+    ckpt = single.get();
+    source = resolve_source(*ckpt, options.from);
+    std::vector<std::string> names;
+    std::vector<DType> dtypes;
+    for (const auto& t : source.tensors) {
+      names.push_back(t.name);
+      dtypes.push_back(t.tensor.dtype);
+    }
+    const auto selected = select_tensors(names, dtypes, options.selection);
+    state = build_output_state(*ckpt, source, selected);
+    inputs = ckpt->inputs();
   }
-  const auto selected = select_tensors(names, dtypes, options.selection);
-  OutputState state = build_output_state(*ckpt, source, selected, 0);
 
   CfgFormat cfg_format = options.cfg_format;
   if (options.target == GatherTarget::Training && cfg_format == CfgFormat::Keep) cfg_format = CfgFormat::DictConfig;
@@ -102,7 +122,7 @@ PlannedJob plan_gather(const GatherOptions& options) {
   if (wants_cfg || !options.edits.empty()) cfg = prepare_cfg(*ckpt, options.edits, cfg_format);
 
   PlannedJob job;
-  job.plan.inputs = {options.input};
+  job.plan.inputs = inputs;
   job.plan.output = options.output;
   job.plan.single_file = true;
   PlannedFile file;
