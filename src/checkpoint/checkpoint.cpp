@@ -190,8 +190,14 @@ NodeId Checkpoint::cfg() const {
 std::optional<std::string> Checkpoint::cfg_yaml() const {
   const NodeId node = cfg();
   if (node == kNoNode) return std::nullopt;
-  if (graph_.at(node).kind == NodeKind::Str) return normalize_yaml(graph_.at(node).text);
-  if (is_dictconfig(graph_, node)) return dictconfig_to_yaml(graph_, node);
+  // The config readers name the config path ("xp.cfg.model: …"); an error line must
+  // also name the file.
+  try {
+    if (graph_.at(node).kind == NodeKind::Str) return normalize_yaml(graph_.at(node).text);
+    if (is_dictconfig(graph_, node)) return dictconfig_to_yaml(graph_, node);
+  } catch (const InputError& e) {
+    throw InputError(path() + ": " + e.what());
+  }
   throw InputError(path() + ": xp.cfg is a " + graph_.type_name(node) + ", neither a DictConfig nor YAML text");
 }
 

@@ -51,7 +51,7 @@ int run_cfg(const CfgOptions& options) {
     if (!options.edits.empty() || options.format != CfgFormat::Keep) {
       throw InputError("edits or --cfg-format need -o OUT or --in-place to say where to write");
     }
-    const auto yaml = ckpt.cfg_yaml();
+    const auto yaml = cfg_yaml_of(ckpt);
     if (!yaml) throw InputError(options.path + ": no xp.cfg in this checkpoint");
     std::fputs(yaml->c_str(), stdout);
     return 0;

@@ -8,7 +8,27 @@
 
 namespace fsdpshard {
 
-PreparedCfg prepare_cfg(Checkpoint& ckpt, const CfgEdits& edits, CfgFormat format) {
+void rethrow_naming_file(const std::string& file) {
+  try {
+    throw;
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    if (what.compare(0, file.size(), file) == 0) throw;
+    throw InputError(file + ": " + what);
+  }
+}
+
+std::optional<std::string> cfg_yaml_of(const Checkpoint& ckpt) {
+  try {
+    return ckpt.cfg_yaml();
+  } catch (const InputError&) {
+    rethrow_naming_file(ckpt.path());
+  }
+}
+
+namespace {
+
+PreparedCfg prepare_cfg_unnamed(Checkpoint& ckpt, const CfgEdits& edits, CfgFormat format) {
   Graph& g = ckpt.graph();
   PreparedCfg out;
   const NodeId node = ckpt.cfg();
@@ -35,6 +55,16 @@ PreparedCfg prepare_cfg(Checkpoint& ckpt, const CfgEdits& edits, CfgFormat forma
   out.yaml_after = edits.empty() ? out.yaml_before : dictconfig_to_yaml(g, node);
   out.node = format == CfgFormat::Yaml ? g.str(out.yaml_after) : node;
   return out;
+}
+
+}  // namespace
+
+PreparedCfg prepare_cfg(Checkpoint& ckpt, const CfgEdits& edits, CfgFormat format) {
+  try {
+    return prepare_cfg_unnamed(ckpt, edits, format);
+  } catch (const InputError&) {
+    rethrow_naming_file(ckpt.path());
+  }
 }
 
 namespace {
