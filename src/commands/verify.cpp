@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "commands/cfg_output.h"
@@ -260,8 +262,12 @@ int run_verify(const VerifyOptions& options) {
   }
   uint64_t crc_records = 0;
   if (options.crc) {
+    std::set<std::string> seen;  // a file given twice (A = B, or shared) is checked once
     for (const auto& [side, input] : {std::pair<char, const VerifyInput*>{'A', a.get()}, {'B', b.get()}}) {
       for (const ZipReader* zip : input->archives()) {
+        std::error_code ec;
+        const auto canonical = std::filesystem::weakly_canonical(zip->path(), ec);
+        if (!seen.insert(ec ? zip->path() : canonical.string()).second) continue;
         for (const ZipRecord& record : zip->records()) {
           Job job;
           job.kind = Job::Crc;
@@ -337,12 +343,6 @@ int run_verify(const VerifyOptions& options) {
   report.differences = static_cast<int>(d["only_in_a"].size() + d["only_in_b"].size() + differences.size()) +
                        (cfg["equal"].get<bool>() ? 0 : 1);
   report.crc_mismatches = static_cast<int>(crc_mismatches.size());
-  d["tensors_compared"] = compared_tensors;
-  d["bytes_compared"] = bytes_compared;
-  d["equal"] = report.differences == 0 && report.crc_mismatches == 0 && report.error.empty();
-  d["error"] = report.error.empty() ? json(nullptr) : json(report.error);
-  d["ranks"] = comm->size();
-  d["seconds"] = seconds_since(start);
 
   // Exit: an error (2 bad input — a corrupt record counts — or 1), else 1 when different.
   if (!report.error.empty()) {
@@ -360,6 +360,12 @@ int run_verify(const VerifyOptions& options) {
   } else {
     code = report.differences > 0 ? 1 : 0;
   }
+  d["tensors_compared"] = compared_tensors;
+  d["bytes_compared"] = bytes_compared;
+  d["equal"] = code == 0;
+  d["error"] = report.error.empty() ? json(nullptr) : json(report.error);
+  d["ranks"] = comm->size();
+  d["seconds"] = seconds_since(start);
   if (comm->rank() == 0) {
     if (options.json) {
       std::printf("%s\n", d.dump(2, ' ', false, json::error_handler_t::replace).c_str());

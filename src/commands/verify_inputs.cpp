@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "commands/cfg_output.h"
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/source.h"
@@ -49,6 +50,10 @@ bool ends_with(const std::string& text, const std::string& tail) {
   return text.size() >= tail.size() && text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+std::string without_prefix(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0 ? text.substr(prefix.size()) : text;
+}
+
 }  // namespace
 
 VerifyInput::VerifyInput(const std::string& path, const std::string& from) : path_(path) {
@@ -76,9 +81,17 @@ VerifyInput::VerifyInput(const std::string& path, const std::string& from) : pat
 void VerifyInput::open_file(const std::string& file, const std::string& from, bool in_shard_set) {
   if (starts_with_zip_magic(file)) {
     open_torch(file, from);
-  } else {
-    // Not a zip: a safetensors file, or an error that says what was expected.
+  } else if (ends_with(file, ".safetensors")) {
     open_safetensors(file, !in_shard_set);
+  } else {
+    // Neither by name nor by content a torch file: a safetensors file, or an error that
+    // says what was expected.
+    try {
+      open_safetensors(file, !in_shard_set);
+    } catch (const InputError& e) {
+      throw InputError(file + ": not a zip archive (torch.save files start with PK\\x03\\x04) nor a "
+                       "safetensors file (" + without_prefix(e.what(), file + ": ") + ")");
+    }
   }
 }
 
@@ -100,7 +113,7 @@ void VerifyInput::open_torch(const std::string& file, const std::string& from) {
   }
   if (torch_files_.empty()) {
     source_ = sd.path;
-    cfg_ = ckpt->cfg_yaml();
+    cfg_ = cfg_yaml_of(*ckpt);
   }
   torch_files_.push_back(std::move(ckpt));
 }
