@@ -26,6 +26,7 @@ def main():
     p.add_argument("--unset", dest="unsets", action="append", default=[])
     p.add_argument("--merge", dest="merges", action="append", default=[])
     p.add_argument("--expect-type", default=None)
+    p.add_argument("--only-cfg", action="store_true", help="do not compare the other entries")
     a = p.parse_args()
     src = torch.load(a.input, map_location="cpu")
     out = torch.load(a.output, map_location="cpu")
@@ -53,6 +54,9 @@ def main():
     if isinstance(got_cfg, DictConfig):
         # A loaded DictConfig must behave: interpolations resolve through the parents.
         OmegaConf.to_container(got_cfg, resolve=False)
+    if a.only_cfg:
+        print("ok")
+        return
     rest = subprocess.run([sys.executable, os.path.join(HERE, "compare_checkpoints.py"), a.input, a.output,
                            "--ignore-key", "xp.cfg"], capture_output=True, text=True)
     if rest.returncode != 0:
