@@ -4,6 +4,7 @@
 #include <exception>
 #include <map>
 
+#include "commands/test_hooks.h"
 #include "fsdpshard/error.h"
 #include "util/format.h"
 #include "util/progress.h"
@@ -95,6 +96,7 @@ int run_planned(Communicator& comm, const TransferOptions& options,
     return 0;
   }
 
+  pause_after_plan_for_tests(comm.rank());  // no-op unless a test asks (test_hooks.h)
   ProgressBar bar(options.progress, options.quiet || comm.rank() != 0);
   ExecuteOptions exec;
   exec.max_inflight = options.max_inflight;
