@@ -11,9 +11,12 @@
 
 namespace fsdpshard {
 
-// A contiguous run of elements in one input file.
+// A contiguous run of elements in one input file, or a run of zeros (input == kZeros):
+// FSDP's flat parameters pad between and after parameters, and a re-laid-out shard must
+// hold that padding without any input file having it where it is needed.
 struct SourceSegment {
-  uint32_t input = 0;    // index into Plan::inputs
+  static constexpr uint32_t kZeros = UINT32_MAX;
+  uint32_t input = 0;    // index into Plan::inputs, or kZeros (nothing is read)
   uint64_t offset = 0;   // absolute byte offset in that file
   uint64_t count = 0;    // elements (of the record's source_dtype)
 };
@@ -33,6 +36,7 @@ struct PlannedRecord {
   // Replaces the segments with one run of `count` elements at `offset` of `input`.
   void set_source(uint32_t input, uint64_t offset, uint64_t count);
   void add_segment(uint32_t input, uint64_t offset, uint64_t count);  // appends, adds to count
+  void add_zeros(uint64_t count);  // appends `count` zero elements
 };
 
 enum class FileFormat { TorchSave, Safetensors, Text };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <vector>
@@ -90,7 +91,11 @@ class ChunkReader {
       const uint64_t want = first + done;
       if (want < segment_end) {
         const uint64_t n = std::min(count - done, segment_end - want);
-        inputs_.read(seg.input, seg.offset + (want - segment_first) * esize, target + done * esize, n * esize);
+        if (seg.input == SourceSegment::kZeros) {
+          std::memset(target + done * esize, 0, n * esize);  // zero bits are zero in every dtype
+        } else {
+          inputs_.read(seg.input, seg.offset + (want - segment_first) * esize, target + done * esize, n * esize);
+        }
         done += n;
       }
       segment_first = segment_end;

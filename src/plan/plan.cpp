@@ -17,6 +17,8 @@ void PlannedRecord::add_segment(uint32_t input, uint64_t offset, uint64_t elemen
   count += elements;
 }
 
+void PlannedRecord::add_zeros(uint64_t elements) { add_segment(SourceSegment::kZeros, 0, elements); }
+
 uint64_t PlannedFile::bytes() const {
   uint64_t total = 0;
   for (const auto& r : records) total += r.bytes();
