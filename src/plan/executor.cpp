@@ -129,16 +129,17 @@ std::string join_path(const std::string& folder, const std::string& name) {
 ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions& options) {
   const int me = comm.rank();
   // Buffers: a reading rank holds two chunks in flight plus a cast scratch; keep the sum
-  // within max_inflight. 64 MiB chunks are large enough to make every write efficient.
-  const uint64_t chunk_bytes = std::clamp<uint64_t>(options.max_inflight / 4, 1ull << 20, 64ull << 20);
+  // within max_inflight. 16 MiB chunks already make every read and write efficient, and
+  // keep a rank's memory small (benchmarks/RESULTS.md: peak RSS per rank).
+  const uint64_t chunk_bytes = std::clamp<uint64_t>(options.max_inflight / 8, 1ull << 20, 16ull << 20);
   Inputs inputs(plan.inputs);
   ChunkReader reader(inputs, chunk_bytes);
   if (const char* fail_rank = std::getenv("FSDPSHARD_TEST_FAIL_RANK")) {
     reader.fail_after_first_read = std::atoi(fail_rank) == me;
   }
-  std::vector<char> buffers[2];
-  buffers[0].resize(chunk_bytes);
-  buffers[1].resize(chunk_bytes);
+  // Not zero-filled: a page costs memory only once a chunk lands in it.
+  std::unique_ptr<char[]> buffers[2] = {std::unique_ptr<char[]>(new char[chunk_bytes]),
+                                        std::unique_ptr<char[]>(new char[chunk_bytes])};
   ExecuteStats stats;
 
   // Output location. One file: an AtomicFile on its writer. Several files: a temporary
@@ -175,11 +176,11 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
           const uint64_t count = std::min(step, r.count - first);
           const std::size_t size = count * element_size(r.dtype);
           if (r.reader == me) {
-            reader.read(r, first, count, buffers[0].data());
+            reader.read(r, first, count, buffers[0].get());
           } else {
-            comm.recv(buffers[0].data(), size, r.reader, kDataTag);
+            comm.recv(buffers[0].get(), size, r.reader, kDataTag);
           }
-          sink->append(buffers[0].data(), size);
+          sink->append(buffers[0].get(), size);
           written += size;
           if (options.on_progress) options.on_progress(written, total_to_write);
         }
@@ -201,8 +202,8 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
         const uint64_t count = std::min(step, r.count - first);
         const std::size_t size = count * element_size(r.dtype);
         if (in_flight[next]) in_flight[next]->wait();
-        reader.read(r, first, count, buffers[next].data());
-        in_flight[next] = comm.isend(buffers[next].data(), size, file.writer, kDataTag);
+        reader.read(r, first, count, buffers[next].get());
+        in_flight[next] = comm.isend(buffers[next].get(), size, file.writer, kDataTag);
         stats.bytes_sent += size;
         next ^= 1;
       }
