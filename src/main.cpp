@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   cli::TransferFlags reshard_flags;
   std::string reshard_format = "torch", reshard_writers = "all", max_shard_size;
   CLI::App* reshard_cmd = app.add_subcommand(
-      "reshard", "Split a state dict into shard files + index (torch or safetensors) and config.yaml");
+      "reshard", "Split a state dict into shard files + index (torch or safetensors) and config.yaml, or an "
+                 "FSDP run's rank files into rank files for another world size (--world M)");
   reshard_cmd->add_option("CKPT", reshard.input, "Input checkpoint")->required();
   reshard_cmd->add_option("-o,--output", reshard.output, "Output folder (appears complete or not at all)")->required();
   auto* shards_opt = reshard_cmd->add_option("--shards", reshard.shards, "Number of files, bytes balanced")
@@ -99,6 +100,24 @@ int main(int argc, char** argv) {
                           "all: files spread over the ranks; rank0: rank 0 writes every file")
       ->check(CLI::IsMember({"all", "rank0"}))
       ->capture_default_str();
+  reshard_cmd
+      ->add_option("--world", reshard.world,
+                   "FSDP rank files (CKPT = folder or rank 0's checkpoint.th of an AudioCraft FSDP run): write "
+                   "checkpoint.th, checkpoint.th.1, ... for M ranks in FSDP's flat-parameter layout, with model, "
+                   "best_state, ema and the Adam optimizer state re-laid out, so that M ranks resume")
+      ->type_name("M")
+      ->check(CLI::Range(1, 65536))
+      ->excludes(shards_opt)
+      ->excludes(size_opt);
+  reshard_cmd->add_option("--shapes-from", reshard.shapes_from,
+                          "--world: take full parameter shapes from this state dict (default: rank 0's "
+                          "fsdp_best_state.model)");
+  reshard_cmd->add_option("--fsdp-units", reshard.fsdp_units,
+                          "--world: regexes matching the name prefixes of FSDP units (default: AudioCraft's "
+                          "condition_provider + transformer.layers.<i>; the rest is the root unit)")
+      ->type_name("REGEX")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cli::add_selection_options(*reshard_cmd, reshard, reshard_flags);
   cli::add_cfg_edit_options(*reshard_cmd, reshard.edits, reshard_flags);
   cli::add_common_options(*reshard_cmd, reshard, reshard_flags);
@@ -139,8 +158,8 @@ int main(int argc, char** argv) {
     }
     if (*reshard_cmd) {
       cli::finish_transfer_options(*reshard_cmd, reshard_flags, reshard);
-      if (reshard.shards == 0 && max_shard_size.empty()) {
-        throw InputError("reshard needs --shards N or --max-shard-size SIZE");
+      if (reshard.world == 0 && reshard.shards == 0 && max_shard_size.empty()) {
+        throw InputError("reshard needs --shards N, --max-shard-size SIZE or --world M");
       }
       if (!max_shard_size.empty()) reshard.max_shard_size = parse_size(max_shard_size, "--max-shard-size");
       reshard.format = reshard_format == "safetensors" ? ShardFormat::Safetensors : ShardFormat::Torch;

@@ -78,6 +78,7 @@ struct ReshardOptions : TransferOptions {
   uint64_t max_shard_size = 0;    // --max-shard-size SIZE in bytes
   ShardFormat format = ShardFormat::Torch;
   bool writers_rank0 = false;     // --writers rank0
+  int world = 0;                  // --world M: FSDP rank files for M ranks (0: shard files)
 };
 int run_reshard(const ReshardOptions& options);
 

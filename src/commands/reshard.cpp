@@ -1,11 +1,13 @@
 // `fsdpshard reshard`: one state dict into N shard files plus an index (Hugging Face
-// conventions, torch or safetensors) and config.yaml, written in parallel by the ranks.
+// conventions, torch or safetensors) and config.yaml, written in parallel by the ranks;
+// with --world M, an FSDP run's rank files for M ranks instead (commands/fsdp_reshard.h).
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands/cfg_output.h"
+#include "commands/fsdp_reshard.h"
 #include "commands/run_plan.h"
 #include "commands/safetensors_output.h"
 #include "fsdpshard/atomic_file.h"
@@ -125,6 +127,7 @@ int run_reshard(const ReshardOptions& options) {
   install_cleanup_signal_handlers();
   auto comm = make_communicator(options.backend);
   const int ranks = comm->size();
+  if (options.world > 0) return run_planned(*comm, options, [&] { return plan_fsdp_reshard(options, ranks); });
   return run_planned(*comm, options, [&] { return plan_reshard(options, ranks); });
 }
 
