@@ -31,11 +31,15 @@ echo
 echo "== $BIN inspect $OUT/checkpoint.th"
 "$BIN" inspect "$OUT/checkpoint.th"
 
-# 3. The main job: gather the full best state into one checkpoint that AudioCraft's
-#    continue_from (or plain torch.load) reads, on 2 ranks under mpirun.
+# 3. The main job, as a fine-tuning preparation: gather the full best state into one
+#    checkpoint that AudioCraft's continue_from (or plain torch.load) reads, dropping the
+#    description conditioner (to re-initialise it) and patching xp.cfg, on 2 ranks.
+GATHER=(gather "$OUT/checkpoint.th" -o "$OUT/gathered.th" --force
+        --exclude 'condition_provider.conditioners.description*'
+        --set optim.lr=1e-5 --set optim.epochs=50 --set dataset.train.path=/data/ft)
 echo
-echo "== launch/fsdpshard-mpirun.sh 2 gather $OUT/checkpoint.th -o $OUT/gathered.th"
-"$ROOT/launch/fsdpshard-mpirun.sh" 2 gather "$OUT/checkpoint.th" -o "$OUT/gathered.th" --force
+echo "== launch/fsdpshard-mpirun.sh 2 ${GATHER[*]}"
+"$ROOT/launch/fsdpshard-mpirun.sh" 2 "${GATHER[@]}"
 echo
 echo "== $BIN inspect $OUT/gathered.th"
 "$BIN" inspect "$OUT/gathered.th"
@@ -49,9 +53,15 @@ kw = {"map_location": "cpu"}
 if tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) >= (1, 13):
     kw["weights_only"] = False
 src = torch.load(sys.argv[1], **kw)["fsdp_best_state"]["model"]
-out = torch.load(sys.argv[2], **kw)["best_state"]["model"]
-assert list(src) == list(out), "keys differ"
-for k in src:
+pkg = torch.load(sys.argv[2], **kw)
+out = pkg["best_state"]["model"]
+kept = [k for k in src if not k.startswith("condition_provider.conditioners.description")]
+assert list(out) == kept, "keys differ"
+for k in kept:
     assert src[k].dtype == out[k].dtype and src[k].shape == out[k].shape and torch.equal(src[k], out[k]), k
-print(f"ok: torch.load reads {len(out)} tensors, identical to fsdp_best_state['model']")
+cfg = pkg["xp.cfg"]
+assert cfg.optim.lr == 1e-5 and cfg.optim.epochs == 50 and cfg.dataset.train.path == "/data/ft", "cfg not patched"
+print(f"ok: torch.load reads {len(out)} tensors, identical to fsdp_best_state['model'] without the "
+      f"{len(src) - len(kept)} description-conditioner tensors; xp.cfg is a {type(cfg).__name__} with "
+      f"optim.lr={cfg.optim.lr}, optim.epochs={cfg.optim.epochs}, dataset.train.path={cfg.dataset.train.path}")
 PYEOF
