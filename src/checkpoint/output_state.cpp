@@ -12,12 +12,13 @@ namespace {
 // keeping requires_grad, hooks and metadata arguments (and a Parameter wrapper).
 NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype, uint64_t offset,
                    const std::vector<int64_t>& strides) {
-  const Node& old_tensor = g.at(like.tensor_node);
-  std::vector<NodeId> args = g.at(old_tensor.args).items;
+  // Copies, not references: every g.integer/tuple/object below may grow the arena and
+  // move its nodes (ASan heap-use-after-free, found by the sanitizer build).
+  const NodeId callable = g.at(like.tensor_node).callable;
+  std::vector<NodeId> args = g.at(g.at(like.tensor_node).args).items;
   args[0] = storage;
   args[1] = g.integer(static_cast<int64_t>(offset));
   args[3] = make_int_tuple(g, strides);
-  NodeId callable = old_tensor.callable;
   const bool needs_v3 = storage_class(dtype).empty();
   if (needs_v3 && args.size() < 7) {
     throw InputError(std::string("dtype ") + std::string(torch_name(dtype)) + " needs _rebuild_tensor_v3");
@@ -27,7 +28,7 @@ NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype,
   }
   const NodeId tensor = g.object(callable, g.tuple(std::move(args)));
   if (!like.parameter) return tensor;
-  const Node& old_param = g.at(like.node);
+  const Node old_param = g.at(like.node);  // a copy, for the same reason
   std::vector<NodeId> param_args = g.at(old_param.args).items;
   param_args[0] = tensor;
   const NodeId param = g.object(old_param.callable, g.tuple(std::move(param_args)));
@@ -38,7 +39,7 @@ NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype,
 // A new mapping of the same kind as `like` (a dict, or an OrderedDict keeping its BUILD
 // state, which holds `_metadata`).
 NodeId make_mapping_like(Graph& g, NodeId like) {
-  const Node& old = g.at(like);
+  const Node old = g.at(like);  // a copy: g.object() may move the arena's nodes
   if (old.kind == NodeKind::Dict) return g.dict();
   const NodeId copy = g.object(old.callable, old.args, old.construct);
   g.at(copy).kwargs = old.kwargs;

@@ -23,7 +23,7 @@ FsdpGathered gather_fsdp_state(const std::string& input, const std::string& from
   const auto selected = select_tensors(s.names, s.dtypes, selection);
 
   // The output mapping is of the input's kind (AudioCraft's model state is a plain dict).
-  const Node& like = g.at(s.per_rank[0].mapping);
+  const Node like = g.at(s.per_rank[0].mapping);  // a copy: g.object() may move the arena's nodes
   if (like.kind == NodeKind::Dict) {
     out.state.mapping = g.dict();
   } else {
