@@ -161,8 +161,10 @@ PlannedJob plan_gather(const GatherOptions& options) {
 }  // namespace
 
 int run_gather(const GatherOptions& options) {
-  install_cleanup_signal_handlers();
   auto comm = make_communicator(options.backend);
+  // After MPI_Init: Open MPI installs its own SIGTERM handler there, which would replace
+  // ours; installed last, ours removes the temporary outputs and then chains to it.
+  install_cleanup_signal_handlers();
   return run_planned(*comm, options, [&] { return plan_gather(options); });
 }
 

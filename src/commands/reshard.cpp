@@ -124,8 +124,10 @@ PlannedJob plan_reshard(const ReshardOptions& options, int ranks) {
 }  // namespace
 
 int run_reshard(const ReshardOptions& options) {
-  install_cleanup_signal_handlers();
   auto comm = make_communicator(options.backend);
+  // After MPI_Init: Open MPI installs its own SIGTERM handler there, which would replace
+  // ours; installed last, ours removes the temporary outputs and then chains to it.
+  install_cleanup_signal_handlers();
   const int ranks = comm->size();
   if (options.world > 0) return run_planned(*comm, options, [&] { return plan_fsdp_reshard(options, ranks); });
   return run_planned(*comm, options, [&] { return plan_reshard(options, ranks); });

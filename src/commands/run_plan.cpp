@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <map>
 
 #include "commands/test_hooks.h"
@@ -64,6 +65,12 @@ int run_planned(Communicator& comm, const TransferOptions& options,
   try {
     job = make_plan();
     assign_readers(job.plan, comm.size());
+    // Said at planning time, where every rank agrees, rather than by the writer alone
+    // mid-transfer (which would have to abort the job).
+    std::error_code ec;
+    if (!options.force && std::filesystem::exists(job.plan.output, ec)) {
+      throw InputError(job.plan.output + " exists (use --force to overwrite)");
+    }
   } catch (...) {
     // Planning reads only metadata that every rank sees alike, so usually every rank
     // fails the same way: let rank 0 speak for all.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <vector>
@@ -124,10 +125,151 @@ std::string join_path(const std::string& folder, const std::string& name) {
   return folder.empty() ? name : folder + "/" + name;
 }
 
+// Where this rank's outputs go while they are written. One file: an AtomicFile on its
+// writer. Several files: a temporary folder that rank 0 creates and renames into place
+// once every writer is done (all or nothing). Every rank learns the temporary path, so a
+// rank that fails can remove it before it ends the job: mpirun's SIGTERM reaches the
+// owner's cleanup handler, but the SIGKILL that follows may come before the owner ran it.
+class OutputLocation {
+ public:
+  OutputLocation(const Plan& plan, Communicator& comm, bool overwrite)
+      : plan_(plan), comm_(comm), owner_(plan.single_file ? plan.files.at(0).writer : 0) {
+    if (comm.rank() == owner_) {
+      if (plan.single_file) {
+        single_ = std::make_unique<AtomicFile>(plan.output, overwrite);
+        temp_path_ = single_->temp_path();
+      } else {
+        folder_ = std::make_unique<AtomicDirectory>(plan.output, overwrite);
+        temp_path_ = folder_->temp_path();
+      }
+    }
+    comm.broadcast(temp_path_, owner_);
+  }
+
+  // The open output for `file`, on its writer.
+  std::unique_ptr<AtomicFile> open(const PlannedFile& file) {
+    if (plan_.single_file) return std::move(single_);
+    return std::make_unique<AtomicFile>(join_path(temp_path_, file.name), false);
+  }
+
+  // After every rank moved its bytes: the folder takes the output's name.
+  void commit() {
+    if (plan_.single_file) return;  // committed by its writer when it was complete
+    comm_.barrier();
+    if (folder_) folder_->commit();
+  }
+
+  // On this rank's failure: the owner's destructors clean up; another rank removes the
+  // owner's temporary output itself (a shared file system is what makes it visible).
+  void remove_for_failure() noexcept {
+    if (comm_.rank() == owner_ || comm_.size() == 1) return;
+    // The owner may still be adding a file to the folder while it goes: try a few times.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      std::error_code ec;
+      std::filesystem::remove_all(temp_path_, ec);
+      if (!std::filesystem::exists(temp_path_, ec)) return;
+      ::usleep(10000);
+    }
+  }
+
+ private:
+  const Plan& plan_;
+  Communicator& comm_;
+  int owner_;
+  std::string temp_path_;
+  std::unique_ptr<AtomicFile> single_;
+  std::unique_ptr<AtomicDirectory> folder_;
+};
+
+// Moves every record of the plan that involves this rank, file by file in plan order (so
+// every pair of ranks meets its messages in the same order: no deadlock).
+class Mover {
+ public:
+  Mover(const Plan& plan, Communicator& comm, const ExecuteOptions& options, ChunkReader& reader, uint64_t chunk_bytes)
+      : plan_(plan), comm_(comm), options_(options), reader_(reader),
+        // Not zero-filled: a page costs memory only once a chunk lands in it.
+        buffers_{std::unique_ptr<char[]>(new char[chunk_bytes]), std::unique_ptr<char[]>(new char[chunk_bytes])} {
+    for (const auto& f : plan.files) {
+      if (f.writer == comm.rank()) total_to_write_ += f.bytes();
+    }
+  }
+
+  void run(OutputLocation& location, ExecuteStats& stats) {
+    for (const PlannedFile& file : plan_.files) {
+      if (file.writer == comm_.rank()) {
+        write_file(file, location);
+        stats.bytes_written += file.bytes();
+      } else {
+        stats.bytes_sent += send_records(file);
+      }
+    }
+  }
+
+ private:
+  // Writes `file`: records this rank reads go straight in, the others arrive in chunks
+  // from their readers.
+  void write_file(const PlannedFile& file, OutputLocation& location) {
+    std::unique_ptr<AtomicFile> out = location.open(file);
+    auto sink = make_file_sink(file, out->fd());
+    char* buffer = buffers_[0].get();
+    for (const PlannedRecord& r : file.records) {
+      sink->begin_record(r);
+      const uint64_t step = reader_.chunk_elements(r);
+      for (uint64_t first = 0; first < r.count; first += step) {
+        const uint64_t count = std::min(step, r.count - first);
+        const std::size_t size = count * element_size(r.dtype);
+        if (r.reader == comm_.rank()) {
+          reader_.read(r, first, count, buffer);
+        } else {
+          comm_.recv(buffer, size, r.reader, kDataTag);
+        }
+        sink->append(buffer, size);
+        written_ += size;
+        if (options_.on_progress) options_.on_progress(written_, total_to_write_);
+      }
+      sink->end_record();
+    }
+    sink->finish();
+    out->commit();  // into place (single file) or into the temporary folder
+  }
+
+  // Sends the records of `file` this rank reads to the file's writer, double-buffered so
+  // the next chunk is read while the previous one is in flight. Returns the bytes sent.
+  uint64_t send_records(const PlannedFile& file) {
+    std::unique_ptr<PendingSend> in_flight[2];
+    int next = 0;
+    uint64_t sent = 0;
+    for (const PlannedRecord& r : file.records) {
+      if (r.reader != comm_.rank()) continue;
+      const uint64_t step = reader_.chunk_elements(r);
+      for (uint64_t first = 0; first < r.count; first += step) {
+        const uint64_t count = std::min(step, r.count - first);
+        const std::size_t size = count * element_size(r.dtype);
+        if (in_flight[next]) in_flight[next]->wait();
+        reader_.read(r, first, count, buffers_[next].get());
+        in_flight[next] = comm_.isend(buffers_[next].get(), size, file.writer, kDataTag);
+        sent += size;
+        next ^= 1;
+      }
+    }
+    for (auto& pending : in_flight) {
+      if (pending) pending->wait();
+    }
+    return sent;
+  }
+
+  const Plan& plan_;
+  Communicator& comm_;
+  const ExecuteOptions& options_;
+  ChunkReader& reader_;
+  std::unique_ptr<char[]> buffers_[2];
+  uint64_t total_to_write_ = 0;
+  uint64_t written_ = 0;
+};
+
 }  // namespace
 
 ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions& options) {
-  const int me = comm.rank();
   // Buffers: a reading rank holds two chunks in flight plus a cast scratch; keep the sum
   // within max_inflight. 16 MiB chunks already make every read and write efficient, and
   // keep a rank's memory small (benchmarks/RESULTS.md: peak RSS per rank).
@@ -135,91 +277,18 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
   Inputs inputs(plan.inputs);
   ChunkReader reader(inputs, chunk_bytes);
   if (const char* fail_rank = std::getenv("FSDPSHARD_TEST_FAIL_RANK")) {
-    reader.fail_after_first_read = std::atoi(fail_rank) == me;
+    reader.fail_after_first_read = std::atoi(fail_rank) == comm.rank();
   }
-  // Not zero-filled: a page costs memory only once a chunk lands in it.
-  std::unique_ptr<char[]> buffers[2] = {std::unique_ptr<char[]>(new char[chunk_bytes]),
-                                        std::unique_ptr<char[]>(new char[chunk_bytes])};
   ExecuteStats stats;
-
-  // Output location. One file: an AtomicFile on its writer. Several files: a temporary
-  // folder that rank 0 creates and later renames into place (all or nothing).
-  std::unique_ptr<AtomicDirectory> folder;
-  std::string folder_path;
-  if (!plan.single_file) {
-    if (me == 0) {
-      folder = std::make_unique<AtomicDirectory>(plan.output, options.overwrite);
-      folder_path = folder->temp_path();
-    }
-    comm.broadcast(folder_path, 0);
+  OutputLocation location(plan, comm, options.overwrite);
+  try {
+    Mover(plan, comm, options, reader, chunk_bytes).run(location, stats);
+  } catch (...) {
+    location.remove_for_failure();
+    throw;
   }
-
-  uint64_t total_to_write = 0;
-  for (const auto& f : plan.files) {
-    if (f.writer == me) total_to_write += f.bytes();
-  }
-  uint64_t written = 0;
-
-  for (const PlannedFile& file : plan.files) {
-    if (file.writer == me) {
-      std::unique_ptr<AtomicFile> out;
-      if (plan.single_file) {
-        out = std::make_unique<AtomicFile>(plan.output, options.overwrite);
-      } else {
-        out = std::make_unique<AtomicFile>(join_path(folder_path, file.name), false);
-      }
-      auto sink = make_file_sink(file, out->fd());
-      for (const PlannedRecord& r : file.records) {
-        sink->begin_record(r);
-        const uint64_t step = reader.chunk_elements(r);
-        for (uint64_t first = 0; first < r.count; first += step) {
-          const uint64_t count = std::min(step, r.count - first);
-          const std::size_t size = count * element_size(r.dtype);
-          if (r.reader == me) {
-            reader.read(r, first, count, buffers[0].get());
-          } else {
-            comm.recv(buffers[0].get(), size, r.reader, kDataTag);
-          }
-          sink->append(buffers[0].get(), size);
-          written += size;
-          if (options.on_progress) options.on_progress(written, total_to_write);
-        }
-        sink->end_record();
-      }
-      sink->finish();
-      out->commit();  // into place (single file) or into the temporary folder
-      stats.bytes_written += file.bytes();
-      continue;
-    }
-    // Not our file: send the records we read to its writer, double-buffered so the next
-    // chunk is read while the previous one is in flight.
-    std::unique_ptr<PendingSend> in_flight[2];
-    int next = 0;
-    for (const PlannedRecord& r : file.records) {
-      if (r.reader != me) continue;
-      const uint64_t step = reader.chunk_elements(r);
-      for (uint64_t first = 0; first < r.count; first += step) {
-        const uint64_t count = std::min(step, r.count - first);
-        const std::size_t size = count * element_size(r.dtype);
-        if (in_flight[next]) in_flight[next]->wait();
-        reader.read(r, first, count, buffers[next].get());
-        in_flight[next] = comm.isend(buffers[next].get(), size, file.writer, kDataTag);
-        stats.bytes_sent += size;
-        next ^= 1;
-      }
-    }
-    for (auto& pending : in_flight) {
-      if (pending) pending->wait();
-    }
-  }
+  location.commit();
   stats.bytes_read = reader.bytes_read;
-
-  if (!plan.single_file) {
-    // Every writer has closed its files inside the temporary folder; only then does the
-    // folder take the output's name.
-    comm.barrier();
-    if (me == 0) folder->commit();
-  }
   return stats;
 }
 
