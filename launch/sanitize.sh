@@ -17,23 +17,48 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
     -DFSDPSHARD_SANITIZE=ON -DFSDPSHARD_NCCL=OFF >/dev/null
 fi
-cmake --build "$BUILD" -j "${FSDPSHARD_JOBS:-$(nproc)}"
-
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export OMPI_MCA_btl_vader_single_copy_mechanism=${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
+# Keep Open MPI's plugins loaded until exit, so LeakSanitizer can name them (mca_*.so).
+export OMPI_MCA_mca_base_component_disable_dlclose=1
 # abort_on_error: a report kills the process (a test sees a crash, never a pass);
 # LibTorch and Open MPI keep per-process allocations until exit (tests/sanitize/lsan.supp).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_odr_violation=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitize/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-args=("$@")
-if [[ "$SCOPE" == ci && ${#args[@]} -eq 0 ]]; then
-  # Unit tests (every reader, the pickler, the communicator under mpirun) and the
-  # integration tests that feed broken input; the recipe comparisons are left to launch/test.sh.
-  args=(-R '^(Pickle|Zip|Archive|Safetensors|Dtype|Cfg|Comm|Atomic|Hostile|Faults|Verify|comm_)' )
+targets=()
+if [[ "$SCOPE" == ci ]]; then
+  # What the ci scope runs: the tool, the GoogleTest binary, the MPI communicator checks.
+  targets=(--target fsdpshard fsdpshard_tests comm_mpi_check)
 fi
+# The options are exported before building: gtest_discover_tests runs the instrumented
+# test binary at build time to list its tests.
+cmake --build "$BUILD" -j "${FSDPSHARD_JOBS:-$(nproc)}" "${targets[@]}"
+
+# Processes started by mpirun run without LeakSanitizer: Open MPI's plugins allocate at
+# init from code without frame pointers, so their leaks cannot be attributed (or
+# suppressed) by library; ASan and UBSan still stop them at the first error.
+MPI_TESTS='Mpi|comm_mpi|RankKilledUnderMpirun'
 cd "$BUILD"
-ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" "${args[@]}"
+if (($# > 0)); then
+  ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" "$@"
+  exit
+fi
+status=0
+if [[ "$SCOPE" == ci ]]; then
+  # The 4 GiB zip64 write is plain I/O, 80 s under ASan; launch/test.sh runs it.
+  export FSDPSHARD_SKIP_BIG_TESTS=1
+  # Unit tests (every reader, the pickler, the communicator) and the integration tests that
+  # feed broken or hostile input; the recipe comparisons are left to launch/test.sh.
+  ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" -E "$MPI_TESTS" \
+    -R '^(Atomic|Cast|CfgArguments|CfgMalformed|Comm|Crc32|DType|Pickle|PlanZeros|Unpickle|Safetensors|Zip|FsdpLayout|Inspect|Hostile|Faults|Verify)' || status=1
+  ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" \
+    -R '^(VerifyMpi|comm_mpi|Faults.RankKilledUnderMpirun)' || status=1
+else
+  ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" -E "$MPI_TESTS" || status=1
+  ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 ctest --output-on-failure -j "${FSDPSHARD_TEST_JOBS:-2}" -R "$MPI_TESTS" || status=1
+fi
+exit $status
