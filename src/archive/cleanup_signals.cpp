@@ -71,6 +71,9 @@ void install_cleanup_signal_handlers() {
     for (int sig : kSignals) sigaddset(&action.sa_mask, sig);
     sigaction(kSignals[i], &action, nullptr);
   }
+  // Past a file-size limit (ulimit -f) the kernel would kill us with SIGXFSZ before any
+  // cleanup; ignored, the write fails with EFBIG and the error path removes the output.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 }  // namespace fsdpshard

@@ -210,7 +210,8 @@ class Mover {
   // from their readers.
   void write_file(const PlannedFile& file, OutputLocation& location) {
     std::unique_ptr<AtomicFile> out = location.open(file);
-    auto sink = make_file_sink(file, out->fd());
+    const std::string label = plan_.single_file ? plan_.output : join_path(plan_.output, file.name);
+    auto sink = make_file_sink(file, out->fd(), label);
     char* buffer = buffers_[0].get();
     for (const PlannedRecord& r : file.records) {
       sink->begin_record(r);

@@ -11,7 +11,8 @@ namespace {
 // torch.save's record set (FORMATS.md §1): data.pkl, byteorder, data/<key>…, version.
 class TorchSaveSink : public FileSink {
  public:
-  TorchSaveSink(const PlannedFile& file, int fd) : zip_(fd, file.archive_root) {
+  TorchSaveSink(const PlannedFile& file, int fd, const std::string& label)
+      : zip_(fd, file.archive_root, ZipWriterOptions{0xFFFFFFFFull, label}) {
     zip_.add("data.pkl", file.header);
     zip_.add("byteorder", std::string_view("little"));
   }
@@ -31,7 +32,9 @@ class TorchSaveSink : public FileSink {
 // records back to back.
 class RawSink : public FileSink {
  public:
-  RawSink(const PlannedFile& file, int fd) : fd_(fd) { write_all(file.header.data(), file.header.size()); }
+  RawSink(const PlannedFile& file, int fd, std::string label) : fd_(fd), label_(std::move(label)) {
+    write_all(file.header.data(), file.header.size());
+  }
   void begin_record(const PlannedRecord&) override {}
   void append(const void* data, std::size_t size) override { write_all(data, size); }
   void end_record() override {}
@@ -44,20 +47,21 @@ class RawSink : public FileSink {
       const ssize_t n = ::write(fd_, p, size);
       if (n < 0) {
         if (errno == EINTR) continue;
-        throw_errno("write failed");
+        throw_errno("writing " + label_);
       }
       p += n;
       size -= static_cast<std::size_t>(n);
     }
   }
   int fd_;
+  std::string label_;
 };
 
 }  // namespace
 
-std::unique_ptr<FileSink> make_file_sink(const PlannedFile& file, int fd) {
-  if (file.format == FileFormat::TorchSave) return std::make_unique<TorchSaveSink>(file, fd);
-  return std::make_unique<RawSink>(file, fd);
+std::unique_ptr<FileSink> make_file_sink(const PlannedFile& file, int fd, const std::string& label) {
+  if (file.format == FileFormat::TorchSave) return std::make_unique<TorchSaveSink>(file, fd, label);
+  return std::make_unique<RawSink>(file, fd, label);
 }
 
 }  // namespace fsdpshard

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "fsdpshard/plan.h"
 
@@ -18,7 +19,8 @@ class FileSink {
   virtual void finish() = 0;
 };
 
-// A sink writing `file` to the open descriptor `fd` (positioned at 0, not closed).
-std::unique_ptr<FileSink> make_file_sink(const PlannedFile& file, int fd);
+// A sink writing `file` to the open descriptor `fd` (positioned at 0, not closed);
+// `label` names the output in error messages.
+std::unique_ptr<FileSink> make_file_sink(const PlannedFile& file, int fd, const std::string& label);
 
 }  // namespace fsdpshard
