@@ -12,22 +12,54 @@
 
 namespace fsdpshard {
 
-int report_current_exception() {
+namespace {
+
+// The exit code of the exception in flight and the line that reports it.
+int describe_current_exception(std::string& line) {
   try {
     throw;
   } catch (const InputError& e) {
-    std::fprintf(stderr, "fsdpshard: error: %s\n", e.what());
+    line = std::string("fsdpshard: error: ") + e.what();
     return 2;
   } catch (const RuntimeFailure& e) {
-    std::fprintf(stderr, "fsdpshard: error: %s\n", e.what());
+    line = std::string("fsdpshard: error: ") + e.what();
     return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "fsdpshard: error: out of memory\n");
+    line = "fsdpshard: error: out of memory";
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fsdpshard: internal error: %s\n", e.what());
+    line = std::string("fsdpshard: internal error: ") + e.what();
     return 1;
   }
+}
+
+}  // namespace
+
+int report_current_exception() {
+  std::string line;
+  const int code = describe_current_exception(line);
+  std::fprintf(stderr, "%s\n", line.c_str());
+  return code;
+}
+
+int run_on_every_rank(Communicator& comm, const std::function<void()>& step) {
+  int code = 0;
+  std::string line;
+  try {
+    step();
+  } catch (...) {
+    code = describe_current_exception(line);
+  }
+  // Metadata reads alike everywhere, so usually every rank fails the same way: rank 0
+  // speaks for all; the other ranks speak only for a failure rank 0 did not see.
+  std::string rank0_failed = code != 0 ? "1" : "0";
+  comm.broadcast(rank0_failed, 0);
+  if (comm.all_ok(code == 0)) return 0;
+  if (code != 0 && (comm.rank() == 0 || rank0_failed == "0")) {
+    if (comm.rank() != 0) line += " (on rank " + std::to_string(comm.rank()) + ")";
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  return code != 0 ? code : 1;
 }
 
 namespace {
@@ -61,8 +93,7 @@ int run_planned(Communicator& comm, const TransferOptions& options,
                 const std::function<PlannedJob()>& make_plan) {
   const auto start = std::chrono::steady_clock::now();
   PlannedJob job;
-  int code = 0;
-  try {
+  const int planned = run_on_every_rank(comm, [&] {
     job = make_plan();
     assign_readers(job.plan, comm.size());
     // Said at planning time, where every rank agrees, rather than by the writer alone
@@ -71,29 +102,8 @@ int run_planned(Communicator& comm, const TransferOptions& options,
     if (!options.force && std::filesystem::exists(job.plan.output, ec)) {
       throw InputError(job.plan.output + " exists (use --force to overwrite)");
     }
-  } catch (...) {
-    // Planning reads only metadata that every rank sees alike, so usually every rank
-    // fails the same way: let rank 0 speak for all.
-    if (comm.size() == 1 || comm.rank() == 0) {
-      code = report_current_exception();
-    } else {
-      try {
-        throw;
-      } catch (const InputError&) {
-        code = 2;
-      } catch (...) {
-        code = 1;
-      }
-    }
-  }
-  std::string rank0_failed = code != 0 ? "1" : "0";
-  comm.broadcast(rank0_failed, 0);
-  if (!comm.all_ok(code == 0)) {
-    if (code != 0 && comm.rank() != 0 && rank0_failed == "0") {
-      std::fprintf(stderr, "fsdpshard: error on rank %d while planning\n", comm.rank());
-    }
-    return code != 0 ? code : 1;
-  }
+  });
+  if (planned != 0) return planned;
 
   if (options.dry_run) {
     if (comm.rank() == 0) {

@@ -25,6 +25,12 @@ struct PlannedJob {
 int run_planned(Communicator& comm, const TransferOptions& options,
                 const std::function<PlannedJob()>& make_plan);
 
+// Runs `step` (metadata work: opening inputs, planning) on every rank and agrees on the
+// outcome: 0 when it worked everywhere, else this rank's exit code (1 on ranks that did
+// not fail themselves). The error is printed once: by rank 0, or by the ranks that failed
+// when rank 0 did not.
+int run_on_every_rank(Communicator& comm, const std::function<void()>& step);
+
 // Prints "fsdpshard: error: <message>" to stderr and returns the exit code of the
 // exception in flight (2 input, 1 runtime). Call from a catch block.
 int report_current_exception();

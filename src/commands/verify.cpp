@@ -125,37 +125,6 @@ struct Report {
   int error_code = 0;
 };
 
-// Opens both sides on every rank; like planning in run_planned, rank 0 speaks for all
-// when the failure is everywhere.
-bool open_inputs(Communicator& comm, const VerifyOptions& options, std::unique_ptr<VerifyInput>& a,
-                 std::unique_ptr<VerifyInput>& b, int& code) {
-  code = 0;
-  try {
-    a = std::make_unique<VerifyInput>(options.a, options.from);
-    b = std::make_unique<VerifyInput>(options.b, options.from);
-  } catch (...) {
-    if (comm.rank() == 0) {
-      code = report_current_exception();
-    } else {
-      try {
-        throw;
-      } catch (const InputError&) {
-        code = 2;
-      } catch (...) {
-        code = 1;
-      }
-    }
-  }
-  std::string rank0_failed = code != 0 ? "1" : "0";
-  comm.broadcast(rank0_failed, 0);
-  if (comm.all_ok(code == 0)) return true;
-  if (code != 0 && comm.rank() != 0 && rank0_failed == "0") {
-    std::fprintf(stderr, "fsdpshard: error on rank %d while opening the inputs\n", comm.rank());
-  }
-  if (code == 0) code = 1;
-  return false;
-}
-
 void print_human(const Report& r) {
   const json& d = r.doc;
   for (const char* side : {"a", "b"}) {
@@ -214,8 +183,11 @@ int run_verify(const VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto comm = make_communicator(options.backend);
   std::unique_ptr<VerifyInput> a, b;
-  int code = 0;
-  if (!open_inputs(*comm, options, a, b, code)) return code;
+  int code = run_on_every_rank(*comm, [&] {
+    a = std::make_unique<VerifyInput>(options.a, options.from);
+    b = std::make_unique<VerifyInput>(options.b, options.from);
+  });
+  if (code != 0) return code;
 
   Tolerance tolerance;
   tolerance.enabled = options.rtol.has_value() || options.atol.has_value();
