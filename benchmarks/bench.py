@@ -10,7 +10,7 @@ measures, alternating the contenders run by run so drift hits them alike:
   python-mmap   the same with torch.load(mmap=True), when a torch >= 2.1 is found
   fsdpshard     fsdpshard gather, one process
   fsdpshard-np2 fsdpshard gather under mpirun -np 2
-  floor         dd: read as many bytes as gather reads, write as many as it writes
+  floor         dd: read as many bytes as gather reads, write (and fsync) as many as it writes
   cp            cp of the whole input
 Wall time (median, min, max) and peak RSS (wait4's ru_maxrss: the largest process of the
 run, so for mpirun the largest rank) per contender; warm page cache, and cold for the
@@ -99,9 +99,10 @@ def contenders(binary: str, mpirun: str, src: str, out_dir: str, read: int) -> d
         "python": [TORCH_PYTHON, os.path.join(HERE, "python_pattern.py"), src, os.path.join(out_dir, "py.th")],
         "fsdpshard": gather + ["-o", os.path.join(out_dir, "fs.th"), "--backend", "local"],
         "fsdpshard-np2": [mpirun, *env_mpi, *gather, "-o", os.path.join(out_dir, "fs2.th"), "--backend", "mpi"],
-        # Read as many bytes as gather reads and write as many: the I/O a perfect tool does.
+        # Read as many bytes as gather reads and write as many, durably (fsdpshard fsyncs
+        # its output before renaming it into place): the I/O a perfect tool does.
         "floor": ["dd", f"if={src}", f"of={os.path.join(out_dir, 'floor.bin')}", "bs=16M", f"count={read}",
-                  "iflag=count_bytes", "status=none"],
+                  "iflag=count_bytes", "conv=fsync", "status=none"],
         "cp": ["cp", src, os.path.join(out_dir, "copy.th")],
     }
     t2 = torch2_python()
