@@ -16,9 +16,12 @@ if mmap:
 elif tuple(int(x) for x in torch.__version__.split(".")[:2]) >= (2, 6):
     kwargs["weights_only"] = False
 pkg = torch.load(src, **kwargs)
-state = pkg["fsdp_best_state"]["model"] if pkg.get("fsdp_best_state", {}).get("model") else pkg["best_state"]["model"]
+if pkg.get("exported"):  # audiocraft export_lm: best_state is the state dict, xp.cfg YAML text
+    state, cfg = pkg["best_state"], OmegaConf.create(pkg["xp.cfg"])
+else:
+    state = pkg["fsdp_best_state"]["model"] if pkg.get("fsdp_best_state", {}).get("model") else pkg["best_state"]["model"]
+    cfg = pkg["xp.cfg"]
 for key in [k for k in state if k.startswith("condition_provider.conditioners.description")]:
     del state[key]
-cfg = pkg["xp.cfg"]
 cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(["optim.lr=1e-5", "optim.epochs=50", "dataset.train.path=/data/ft"]))
 torch.save({"best_state": {"model": state}, "fsdp_best_state": {}, "xp.cfg": cfg}, dst)
