@@ -226,13 +226,13 @@ TEST(Faults, RankKilledUnderMpirun) {
     const std::string before = read_file(input);
     fs::create_directories(dir.file("out"));
     fs::create_directories(dir.file("pause"));
-    std::vector<std::string> argv{mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", "2", "-x",
-                                  "FSDPSHARD_TEST_PAUSE_AFTER_PLAN=" + dir.file("pause"), fsdpshard_binary()};
+    std::vector<std::string> argv{mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", "2", fsdpshard_binary()};
     const auto a = args(input, dir.file("out/result"));
     argv.insert(argv.end(), a.begin(), a.end());
     argv.push_back("--backend");
     argv.push_back("mpi");
-    Background job(argv, {}, dir);
+    // In mpirun's environment, which its ranks on this host inherit (no `-x`: see run_fsdpshard_mpi).
+    Background job(argv, {"FSDPSHARD_TEST_PAUSE_AFTER_PLAN=" + dir.file("pause")}, dir);
     ASSERT_TRUE(job.started());
     ASSERT_TRUE(wait_for(dir.file("pause/planned.0")) && wait_for(dir.file("pause/planned.1"))) << job.err();
     // Rank 0 goes on (its output's temporary appears, then it waits for rank 1's bytes);

@@ -97,11 +97,11 @@ CommandResult run_fsdpshard_mpi(int ranks, const std::vector<std::string>& args,
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
   setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
-  std::vector<std::string> argv{mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks)};
-  for (const auto& assignment : extra_env) {
-    argv.push_back("-x");
-    argv.push_back(assignment);
-  }
+  // The job's variables go into mpirun's own environment, which the ranks it starts on
+  // this host inherit: Open MPI refuses `-x` next to mca_base_env_list (launch/sanitize.sh).
+  std::vector<std::string> argv{"env"};
+  argv.insert(argv.end(), extra_env.begin(), extra_env.end());
+  argv.insert(argv.end(), {mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks)});
   argv.push_back(fsdpshard_binary());
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv);
