@@ -51,6 +51,9 @@ struct StorageLocation {
   uint32_t input = 0;  // index into Checkpoint::inputs()
   uint64_t offset = 0;
   uint64_t size = 0;
+  // The CRC-32 the input's zip directory gives for exactly these bytes (a whole record of
+  // a torch.save file); absent for safetensors inputs.
+  std::optional<uint32_t> crc32;
 };
 
 class Checkpoint {

@@ -36,4 +36,8 @@ struct OutputState {
 OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
                                const std::vector<Selected>& selected);
 
+// Gives `r` the input's CRC-32 (PlannedRecord::crc32) when it copies all of `where`
+// unchanged and the input states one.
+void keep_input_crc(PlannedRecord& r, const StorageLocation& where);
+
 }  // namespace fsdpshard

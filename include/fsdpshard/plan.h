@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,18 @@ struct PlannedRecord {
   DType source_dtype = DType::UInt8;
   DType dtype = DType::UInt8;
   int reader = 0;              // rank that reads (and casts) the bytes
+  // The CRC-32 of the record's output bytes when planning knows it: a whole input zip
+  // record copied unchanged keeps its CRC (a corrupt input stays detectably corrupt, and
+  // the bytes need not pass through this process to be summed). See copies_unchanged().
+  std::optional<uint32_t> crc32;
   uint64_t source_bytes() const { return count * element_size(source_dtype); }
   uint64_t bytes() const { return count * element_size(dtype); }
   // Replaces the segments with one run of `count` elements at `offset` of `input`.
   void set_source(uint32_t input, uint64_t offset, uint64_t count);
   void add_segment(uint32_t input, uint64_t offset, uint64_t count);  // appends, adds to count
   void add_zeros(uint64_t count);  // appends `count` zero elements
+  // One run of one input file, not cast: the kernel can copy it file to file.
+  bool copies_unchanged() const;
 };
 
 enum class FileFormat { TorchSave, Safetensors, Text };

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fsdpshard/dtype.h"
+#include "fsdpshard/read_only_file.h"
 
 namespace fsdpshard {
 
@@ -36,14 +37,9 @@ class SafetensorsReader {
  public:
   // InputError "<path>: …" when the file is not a valid safetensors file.
   explicit SafetensorsReader(std::string path);
-  ~SafetensorsReader();
-  SafetensorsReader(const SafetensorsReader&) = delete;
-  SafetensorsReader& operator=(const SafetensorsReader&) = delete;
-  SafetensorsReader(SafetensorsReader&& other) noexcept;
-  SafetensorsReader& operator=(SafetensorsReader&& other) noexcept;
 
   const std::string& path() const { return path_; }
-  uint64_t file_size() const { return file_size_; }
+  uint64_t file_size() const { return file_.size(); }
   uint64_t header_size() const { return header_size_; }  // the JSON's length, padding included
   const std::vector<SafetensorsEntry>& entries() const { return entries_; }  // header order
   const SafetensorsMetadata& metadata() const { return metadata_; }
@@ -52,12 +48,11 @@ class SafetensorsReader {
   // `length` bytes from `offset` within the tensor, by pread. InputError when the range
   // is outside the tensor; RuntimeFailure on I/O error.
   void read_at(const SafetensorsEntry& entry, uint64_t offset, void* dst, std::size_t length) const;
-  int fd() const { return fd_; }
+  int fd() const { return file_.fd(); }
 
  private:
   std::string path_;
-  int fd_ = -1;
-  uint64_t file_size_ = 0;
+  ReadOnlyFile file_;
   uint64_t header_size_ = 0;
   std::vector<SafetensorsEntry> entries_;
   SafetensorsMetadata metadata_;

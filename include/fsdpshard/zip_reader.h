@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fsdpshard/read_only_file.h"
+
 namespace fsdpshard {
 
 struct ZipRecord {
@@ -24,15 +26,10 @@ class ZipReader {
   // Opens and indexes `path`. InputError (naming the file) when it is not a zip, is
   // truncated, or its directory is inconsistent (entries outside the file, overlaps…).
   explicit ZipReader(std::string path);
-  ~ZipReader();
-  ZipReader(const ZipReader&) = delete;
-  ZipReader& operator=(const ZipReader&) = delete;
-  ZipReader(ZipReader&& other) noexcept;
-  ZipReader& operator=(ZipReader&& other) noexcept;
 
   const std::string& path() const { return path_; }
   const std::string& root() const { return root_; }  // root folder name, no slash
-  uint64_t file_size() const { return file_size_; }
+  uint64_t file_size() const { return file_.size(); }
   const std::vector<ZipRecord>& records() const { return records_; }
 
   const ZipRecord* find(std::string_view name) const;       // nullptr when absent
@@ -46,13 +43,12 @@ class ZipReader {
   // CRC-32 of the record's bytes, computed (libdeflate) — compare with record.crc32.
   uint32_t compute_crc(const ZipRecord& record) const;
 
-  int fd() const { return fd_; }
+  int fd() const { return file_.fd(); }
 
  private:
   std::string path_;
+  ReadOnlyFile file_;
   std::string root_;
-  int fd_ = -1;
-  uint64_t file_size_ = 0;
   std::vector<ZipRecord> records_;
   std::unordered_map<std::string, std::size_t> index_;  // name -> position in records_
 };

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -37,11 +38,15 @@ class ZipWriter {
   void add(std::string_view name, std::string_view data) { add(name, data.data(), data.size()); }
 
   // A record streamed in pieces: begin with its exact size, append() until that many
-  // bytes were given, then end(). The CRC is computed on the way.
+  // bytes were given, then end(). The CRC is computed on the way, unless begin() was
+  // given it (`known_crc`: bytes copied unchanged from a record that states its CRC).
   // Names are relative to the root; "constants.pkl" and ".format_version" are refused
   // (FORMATS.md §1: they change how torch.load reads the archive).
-  void begin(std::string_view name, uint64_t size);
+  void begin(std::string_view name, uint64_t size, std::optional<uint32_t> known_crc = std::nullopt);
   void append(const void* data, std::size_t size);
+  // Appends `size` bytes of `in_fd` from `offset`, copied by the kernel without passing
+  // through this process; only into a record begun with its CRC. `in_path` names the input.
+  void append_from_file(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path);
   void end();
 
   // Central directory, zip64 end records and the end-of-central-directory record.
@@ -68,6 +73,7 @@ class ZipWriter {
   bool finished_ = false;
   uint64_t record_remaining_ = 0;
   uint32_t running_crc_ = 0;
+  std::optional<uint32_t> known_crc_;
 };
 
 }  // namespace fsdpshard

@@ -57,22 +57,12 @@ AtomicDirectory::AtomicDirectory(std::string target, bool overwrite)
     if (!S_ISDIR(st.st_mode)) throw InputError(target_ + " exists and is not a folder");
     if (!overwrite_) throw InputError(target_ + " exists (use --force to overwrite)");
   }
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    temp_ = temp_sibling(split, "tmp");
-    registry_slot_ = register_temp_path(temp_, true);
-    if (::mkdir(temp_.c_str(), 0777) == 0) {
-      temp_exists_ = true;
-      return;
-    }
-    const int saved = errno;
-    unregister_temp_path(registry_slot_);
-    registry_slot_ = -1;
-    if (saved != EEXIST) {
-      errno = saved;
-      throw_errno(target_ + ": cannot create temporary folder " + temp_);
-    }
-  }
-  throw RuntimeFailure(target_ + ": cannot find a free temporary folder name");
+  RegisteredTemp temp = create_registered_temp(split, target_, true, [](const std::string& path) {
+    return ::mkdir(path.c_str(), 0777) == 0;
+  });
+  temp_ = std::move(temp.path);
+  registry_slot_ = temp.registry_slot;
+  temp_exists_ = true;
 }
 
 AtomicDirectory::~AtomicDirectory() { abandon(); }

@@ -27,24 +27,13 @@ AtomicFile::AtomicFile(std::string target, bool overwrite)
     if (S_ISDIR(st.st_mode)) throw InputError(target_ + " is a folder, expected a file name");
     if (!overwrite_) throw InputError(target_ + " exists (use --force to overwrite)");
   }
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    temp_ = temp_sibling(split, "tmp");
-    // Registered before it exists: a signal arriving right after open() still finds it.
-    registry_slot_ = register_temp_path(temp_, false);
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd_ >= 0) {
-      temp_exists_ = true;
-      return;
-    }
-    const int saved = errno;
-    unregister_temp_path(registry_slot_);
-    registry_slot_ = -1;
-    if (saved != EEXIST) {
-      errno = saved;
-      throw_errno(target_ + ": cannot create temporary file " + temp_);
-    }
-  }
-  throw RuntimeFailure(target_ + ": cannot find a free temporary file name");
+  RegisteredTemp temp = create_registered_temp(split, target_, false, [this](const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    return fd_ >= 0;
+  });
+  temp_ = std::move(temp.path);
+  registry_slot_ = temp.registry_slot;
+  temp_exists_ = true;
 }
 
 AtomicFile::~AtomicFile() { abandon(); }

@@ -28,6 +28,13 @@ void BufferedWriter::write(const void* data, std::size_t size) {
   position_ += size;
 }
 
+void BufferedWriter::copy_from(int in_fd, uint64_t in_offset, uint64_t size, const std::string& in_path,
+                               const std::string& what) {
+  flush();  // the copy lands at the descriptor's position, after everything buffered
+  copy_exact(in_fd, in_offset, fd_, size, in_path, what, what_);
+  position_ += size;
+}
+
 void BufferedWriter::patch(uint64_t offset, const void* data, std::size_t size) {
   if (offset + size > position_) throw std::logic_error("BufferedWriter::patch past the end");
   const uint64_t buffer_start = position_ - buffer_.size();

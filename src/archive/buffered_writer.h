@@ -18,6 +18,9 @@ class BufferedWriter {
 
   void write(const void* data, std::size_t size);
   void write(const std::string& bytes) { write(bytes.data(), bytes.size()); }
+  // Appends `size` bytes of `in_fd` from `in_offset`, copied by the kernel (copy_exact);
+  // `in_path` and `what` name the input bytes in errors.
+  void copy_from(int in_fd, uint64_t in_offset, uint64_t size, const std::string& in_path, const std::string& what);
   // Overwrites `size` bytes at `offset` (< position()).
   void patch(uint64_t offset, const void* data, std::size_t size);
   void flush();

@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "fsdpshard/error.h"
 
@@ -73,6 +75,34 @@ void pwrite_exact(int fd, const void* data, std::size_t length, uint64_t offset,
     in += n;
     length -= static_cast<std::size_t>(n);
     offset += static_cast<uint64_t>(n);
+  }
+}
+
+void copy_exact(int in_fd, uint64_t in_offset, int out_fd, uint64_t length, const std::string& in_path,
+                const std::string& what, const std::string& out_what) {
+  while (length > 0) {
+    auto from = static_cast<loff_t>(in_offset);
+    const ssize_t n = ::copy_file_range(in_fd, &from, out_fd, nullptr, length, 0);
+    if (n > 0) {
+      in_offset += static_cast<uint64_t>(n);
+      length -= static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG)) throw_write_errno(out_what);
+    if (n < 0 && errno == EIO) throw_errno(out_what + ": copying " + what + " from " + in_path);
+    // Not possible here (another file system on an older kernel, a special file…), or 0 at
+    // what looks like the end of the input: the plain path copies or names the truncation.
+    break;
+  }
+  constexpr uint64_t kBounce = 1u << 20;
+  std::unique_ptr<char[]> buffer(length > 0 ? new char[std::min(length, kBounce)] : nullptr);
+  while (length > 0) {
+    const std::size_t n = static_cast<std::size_t>(std::min(length, kBounce));
+    pread_exact(in_fd, buffer.get(), n, in_offset, in_path, what);
+    write_exact(out_fd, buffer.get(), n, out_what);
+    in_offset += n;
+    length -= n;
   }
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "archive/temp_registry.h"
 #include "fsdpshard/error.h"
 
 namespace fsdpshard::archive {
@@ -46,6 +47,23 @@ std::string temp_sibling(const SplitPath& split, const char* kind) {
                 static_cast<unsigned long long>(random_bits() & 0xFFFFFFFFFFFFull));
   const std::string folder = split.folder == "/" ? "" : split.folder;
   return folder + "/." + name + suffix;
+}
+
+RegisteredTemp create_registered_temp(const SplitPath& split, const std::string& target, bool is_directory,
+                                      const std::function<bool(const std::string& path)>& create) {
+  const std::string what = is_directory ? "folder" : "file";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string path = temp_sibling(split, "tmp");
+    const int slot = register_temp_path(path, is_directory);
+    if (create(path)) return {std::move(path), slot};
+    const int saved = errno;
+    unregister_temp_path(slot);
+    if (saved != EEXIST) {
+      errno = saved;
+      throw_errno(target + ": cannot create temporary " + what + " " + path);
+    }
+  }
+  throw RuntimeFailure(target + ": cannot find a free temporary " + what + " name");
 }
 
 void require_folder(const std::string& folder, const std::string& target) {

@@ -1,6 +1,7 @@
 // Naming and syncing helpers shared by AtomicFile and AtomicDirectory.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace fsdpshard::archive {
@@ -15,6 +16,17 @@ SplitPath split_path(const std::string& path);
 // "<folder>/.<name>.fsdpshard-<kind>-<pid>-<random>": hidden, in the same folder (so a
 // rename is atomic), unique per process and attempt.
 std::string temp_sibling(const SplitPath& split, const char* kind);
+
+// A new temporary sibling of `target` (temp_sibling(split, "tmp")), registered for removal
+// on a fatal signal before it exists, so a signal right after its creation still finds it.
+// `create(path)` makes the file or folder and returns false with errno set when it could
+// not; EEXIST tries another name, any other error is thrown naming `target`.
+struct RegisteredTemp {
+  std::string path;
+  int registry_slot;
+};
+RegisteredTemp create_registered_temp(const SplitPath& split, const std::string& target, bool is_directory,
+                                      const std::function<bool(const std::string& path)>& create);
 
 // InputError unless `folder` exists and is a folder; the message names `target`.
 void require_folder(const std::string& folder, const std::string& target);

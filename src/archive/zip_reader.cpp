@@ -1,8 +1,6 @@
 #include "fsdpshard/zip_reader.h"
 
-#include <fcntl.h>
 #include <libdeflate.h>
-#include <unistd.h>
 
 #include <memory>
 #include <utility>
@@ -26,50 +24,12 @@ std::string record_label(const std::string& path, const ZipRecord& record) {
 
 }  // namespace
 
-ZipReader::ZipReader(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) throw InputError(path_ + ": no such file");
-    if (errno == EACCES) throw InputError(path_ + ": permission denied");
-    throw_errno(path_ + ": cannot open");
-  }
-  try {
-    file_size_ = archive::file_size_of(fd_, path_);
-    archive::ZipDirectory dir = archive::read_zip_directory(fd_, path_, file_size_);
-    root_ = std::move(dir.root);
-    records_ = std::move(dir.records);
-    index_.reserve(records_.size());
-    for (std::size_t i = 0; i < records_.size(); ++i) index_.emplace(records_[i].name, i);
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
-}
-
-ZipReader::~ZipReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-ZipReader::ZipReader(ZipReader&& other) noexcept
-    : path_(std::move(other.path_)),
-      root_(std::move(other.root_)),
-      fd_(std::exchange(other.fd_, -1)),
-      file_size_(other.file_size_),
-      records_(std::move(other.records_)),
-      index_(std::move(other.index_)) {}
-
-ZipReader& ZipReader::operator=(ZipReader&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    path_ = std::move(other.path_);
-    root_ = std::move(other.root_);
-    fd_ = std::exchange(other.fd_, -1);
-    file_size_ = other.file_size_;
-    records_ = std::move(other.records_);
-    index_ = std::move(other.index_);
-  }
-  return *this;
+ZipReader::ZipReader(std::string path) : path_(std::move(path)), file_(path_) {
+  archive::ZipDirectory dir = archive::read_zip_directory(file_.fd(), path_, file_.size());
+  root_ = std::move(dir.root);
+  records_ = std::move(dir.records);
+  index_.reserve(records_.size());
+  for (std::size_t i = 0; i < records_.size(); ++i) index_.emplace(records_[i].name, i);
 }
 
 const ZipRecord* ZipReader::find(std::string_view name) const {
@@ -92,12 +52,12 @@ std::string ZipReader::read(const ZipRecord& record) const {
   }
   std::string out(record.size, '\0');
   if (record.method == 0) {
-    archive::pread_exact(fd_, out.data(), out.size(), record.data_offset, path_,
+    archive::pread_exact(file_.fd(), out.data(), out.size(), record.data_offset, path_,
                          "record '" + record.name + "'");
     return out;
   }
   std::string packed(record.compressed_size, '\0');
-  archive::pread_exact(fd_, packed.data(), packed.size(), record.data_offset, path_,
+  archive::pread_exact(file_.fd(), packed.data(), packed.size(), record.data_offset, path_,
                        "record '" + record.name + "'");
   std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
       libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
@@ -123,7 +83,7 @@ void ZipReader::read_at(const ZipRecord& record, uint64_t offset, void* dst,
                      std::to_string(length) + " is outside its " + std::to_string(record.size) +
                      " bytes");
   }
-  archive::pread_exact(fd_, dst, length, record.data_offset + offset, path_,
+  archive::pread_exact(file_.fd(), dst, length, record.data_offset + offset, path_,
                        "record '" + record.name + "'");
 }
 

@@ -52,7 +52,7 @@ void ZipWriter::add(std::string_view name, const void* data, std::size_t size) {
   end();
 }
 
-void ZipWriter::begin(std::string_view name, uint64_t size) {
+void ZipWriter::begin(std::string_view name, uint64_t size, std::optional<uint32_t> known_crc) {
   if (in_record_ || finished_) throw std::logic_error("ZipWriter::begin: record still open or archive finished");
   if (name.empty()) throw std::invalid_argument("ZipWriter: empty record name");
   if (name == "constants.pkl" || name == ".format_version") {
@@ -104,6 +104,7 @@ void ZipWriter::begin(std::string_view name, uint64_t size) {
   in_record_ = true;
   record_remaining_ = size;
   running_crc_ = 0;
+  known_crc_ = known_crc;
 }
 
 void ZipWriter::append(const void* data, std::size_t size) {
@@ -113,8 +114,18 @@ void ZipWriter::append(const void* data, std::size_t size) {
                            std::to_string(size) + " bytes with " +
                            std::to_string(record_remaining_) + " left");
   }
-  running_crc_ = crc32_update(running_crc_, data, size);
+  if (!known_crc_) running_crc_ = crc32_update(running_crc_, data, size);
   out_->write(data, size);
+  record_remaining_ -= size;
+}
+
+void ZipWriter::append_from_file(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) {
+  if (!in_record_ || !known_crc_) throw std::logic_error("ZipWriter::append_from_file outside a record with a known CRC");
+  if (size > record_remaining_) {
+    throw std::logic_error("ZipWriter::append_from_file: record '" + entries_.back().name + "' got " +
+                           std::to_string(size) + " bytes with " + std::to_string(record_remaining_) + " left");
+  }
+  out_->copy_from(in_fd, offset, size, in_path, "tensor bytes at offset " + std::to_string(offset));
   record_remaining_ -= size;
 }
 
@@ -125,7 +136,7 @@ void ZipWriter::end() {
     throw std::logic_error("ZipWriter::end: record '" + entry.name + "' is " +
                            std::to_string(record_remaining_) + " bytes short");
   }
-  entry.crc32 = running_crc_;
+  entry.crc32 = known_crc_ ? *known_crc_ : running_crc_;
   unsigned char crc[4];
   store_le32(crc, entry.crc32);
   out_->patch(entry.header_offset + 14, crc, sizeof crc);

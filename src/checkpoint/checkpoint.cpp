@@ -71,7 +71,7 @@ void Checkpoint::check_storages() {
     const auto tensor = recognize_tensor(graph_, id, path() + ": data.pkl");
     if (!tensor) continue;
     const ZipRecord& record = storage_record(tensor->storage);
-    locations_[tensor->storage.key] = {0, record.data_offset, record.size};
+    locations_[tensor->storage.key] = {0, record.data_offset, record.size, record.crc32};
   }
 }
 

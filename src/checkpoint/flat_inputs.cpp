@@ -85,7 +85,7 @@ void Checkpoint::open_safetensors_file() {
     t.strides = contiguous_strides(t.sizes);
     t.key = std::to_string(tensors.size());
     t.storage_numel = e.nbytes / element_size(e.dtype);
-    locations_[t.key] = {0, e.data_offset, e.nbytes};
+    locations_[t.key] = {0, e.data_offset, e.nbytes, std::nullopt};
     tensors.push_back(std::move(t));
   }
   const std::string* cfg = nullptr;
@@ -144,7 +144,7 @@ void Checkpoint::open_shard_set() {
         t.strides = contiguous_strides(t.sizes);
         t.key = std::to_string(input) + "/" + e.name;
         t.storage_numel = e.nbytes / element_size(e.dtype);
-        locations_[t.key] = {input, e.data_offset, e.nbytes};
+        locations_[t.key] = {input, e.data_offset, e.nbytes, std::nullopt};
         tensors.push_back(std::move(t));
       }
     } else {
@@ -161,7 +161,7 @@ void Checkpoint::open_shard_set() {
         t.storage_offset = ref.storage_offset;
         t.key = std::to_string(input) + "/" + ref.storage.key;  // views of one storage stay shared
         t.storage_numel = ref.storage.untyped ? ref.storage.numel / element_size(ref.dtype) : ref.storage.numel;
-        locations_[t.key] = {input, where.offset, where.size};
+        locations_[t.key] = {input, where.offset, where.size, where.crc32};
         tensors.push_back(std::move(t));
       }
     }

@@ -79,6 +79,7 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
         r.set_source(where.input, where.offset, t.storage.numel);
         r.source_dtype = t.storage.untyped ? DType::UInt8 : t.storage.dtype;
         r.dtype = t.storage.untyped ? DType::UInt8 : s.dtype;
+        keep_input_crc(r, where);
         pid = make_storage_node(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
                            t.storage.untyped ? t.storage.numel / element_size(t.dtype) : t.storage.numel);
         it = shared.emplace(t.storage.key, std::make_pair(out.storages.size(), pid)).first;
@@ -94,6 +95,7 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
       r.set_source(where.input, where.offset + t.storage_offset * element_size(t.dtype), t.numel());
       r.source_dtype = t.dtype;
       r.dtype = s.dtype;
+      keep_input_crc(r, where);
       storage_index = out.storages.size();
       pid = make_storage_node(g, s.dtype, std::to_string(storage_index), r.count);
       out.storages.push_back(std::move(r));
@@ -107,6 +109,13 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
                            t.contiguous(), node});
   }
   return out;
+}
+
+void keep_input_crc(PlannedRecord& r, const StorageLocation& where) {
+  if (where.crc32 && r.copies_unchanged() && r.segments[0].input == where.input &&
+      r.segments[0].offset == where.offset && r.source_bytes() == where.size) {
+    r.crc32 = where.crc32;
+  }
 }
 
 }  // namespace fsdpshard

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "checkpoint/tensor_nodes.h"
+#include "fsdpshard/output_state.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/tensor_ref.h"
 #include "pickle/graph_walk.h"
@@ -67,6 +68,7 @@ std::vector<PlannedRecord> RankOutput::records_for(NodeId root) const {
           r.name = "data/" + s.key;
           r.source_dtype = r.dtype = s.untyped ? DType::UInt8 : s.dtype;
           r.set_source(where.input, where.offset, s.numel);
+          keep_input_crc(r, where);
           records.push_back(std::move(r));
         }
         continue;

@@ -11,10 +11,12 @@
 #include <memory>
 #include <vector>
 
+#include "archive/fd_io.h"
 #include "fsdpshard/atomic_directory.h"
 #include "fsdpshard/atomic_file.h"
 #include "fsdpshard/cast.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/read_only_file.h"
 #include "plan/file_sink.h"
 
 namespace fsdpshard {
@@ -25,44 +27,30 @@ constexpr int kDataTag = 7;
 // Input files, opened on first use: a rank opens only the files it reads from.
 class Inputs {
  public:
-  explicit Inputs(const std::vector<std::string>& paths) : paths_(paths), fds_(paths.size(), -1) {}
-  ~Inputs() {
-    for (int fd : fds_) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
+  explicit Inputs(const std::vector<std::string>& paths) : paths_(paths), files_(paths.size()) {}
   void read(uint32_t input, uint64_t offset, void* dst, std::size_t size) {
-    const int fd = open(input);
-    char* p = static_cast<char*>(dst);
-    while (size > 0) {
-      const ssize_t n = ::pread(fd, p, size, static_cast<off_t>(offset));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw_errno(paths_[input] + ": read failed");
-      }
-      if (n == 0) {
-        throw InputError(paths_[input] + ": truncated while reading (offset " + std::to_string(offset) + ")");
-      }
-      p += n;
-      offset += static_cast<uint64_t>(n);
-      size -= static_cast<std::size_t>(n);
+    archive::pread_exact(fd(input), dst, size, offset, paths_[input], "tensor bytes at offset " + std::to_string(offset));
+  }
+  const std::string& path(uint32_t input) const { return paths_[input]; }
+  int fd(uint32_t input) {
+    if (files_[input].fd() < 0) {
+      files_[input] = ReadOnlyFile(paths_[input]);
+#ifdef POSIX_FADV_SEQUENTIAL
+      ::posix_fadvise(files_[input].fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
     }
+    return files_[input].fd();
   }
 
  private:
-  int open(uint32_t input) {
-    if (fds_[input] < 0) {
-      fds_[input] = ::open(paths_[input].c_str(), O_RDONLY | O_CLOEXEC);
-      if (fds_[input] < 0) throw_errno("cannot open " + paths_[input]);
-#ifdef POSIX_FADV_SEQUENTIAL
-      ::posix_fadvise(fds_[input], 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    }
-    return fds_[input];
-  }
   const std::vector<std::string>& paths_;
-  std::vector<int> fds_;
+  std::vector<ReadOnlyFile> files_;
 };
+
+// Records at least this large that this rank reads and writes unchanged are copied file
+// to file by the kernel; smaller ones are gathered with their neighbours' headers into
+// one write instead.
+constexpr uint64_t kKernelCopyMinBytes = 256u << 10;
 
 // Splits a record into chunks of at most `chunk_elements` and reads (and casts) them.
 class ChunkReader {
@@ -105,17 +93,28 @@ class ChunkReader {
       throw RuntimeFailure("plan error: record " + r.name + " has fewer elements in its segments than it counts");
     }
     if (r.source_dtype != r.dtype) cast_elements(scratch_.data(), r.source_dtype, dst, r.dtype, count);
-    bytes_read += source_size;
+    count_read(source_size);
+  }
+  // Elements [first, first + count) of `r` (r.copies_unchanged()) straight from its input
+  // file into `sink`, copied by the kernel.
+  void copy(const PlannedRecord& r, uint64_t first, uint64_t count, FileSink& sink) {
+    const SourceSegment& run = r.segments.front();
+    const uint64_t esize = element_size(r.dtype);
+    sink.copy_from(inputs_.fd(run.input), run.offset + first * esize, count * esize, inputs_.path(run.input));
+    count_read(count * esize);
+  }
+  uint64_t bytes_read = 0;
+  bool fail_after_first_read = false;
+
+ private:
+  void count_read(uint64_t bytes) {
+    bytes_read += bytes;
     if (fail_after_first_read) {
       // Tests make one rank fail mid-transfer this way (FSDPSHARD_TEST_FAIL_RANK).
       throw RuntimeFailure("injected failure after reading " + std::to_string(bytes_read) +
                            " bytes (FSDPSHARD_TEST_FAIL_RANK)");
     }
   }
-  uint64_t bytes_read = 0;
-  bool fail_after_first_read = false;
-
- private:
   Inputs& inputs_;
   uint64_t chunk_bytes_;
   std::vector<char> scratch_;
@@ -215,16 +214,24 @@ class Mover {
     char* buffer = buffers_[0].get();
     for (const PlannedRecord& r : file.records) {
       sink->begin_record(r);
+      // Read here and written unchanged: the bytes need not pass through this process
+      // (half the memory traffic of read + write; benchmarks/RESULTS.md).
+      const bool kernel_copy = r.reader == comm_.rank() && r.copies_unchanged() && r.bytes() >= kKernelCopyMinBytes &&
+                               sink->can_copy(r);
       const uint64_t step = reader_.chunk_elements(r);
       for (uint64_t first = 0; first < r.count; first += step) {
         const uint64_t count = std::min(step, r.count - first);
         const std::size_t size = count * element_size(r.dtype);
-        if (r.reader == comm_.rank()) {
-          reader_.read(r, first, count, buffer);
+        if (kernel_copy) {
+          reader_.copy(r, first, count, *sink);
         } else {
-          comm_.recv(buffer, size, r.reader, kDataTag);
+          if (r.reader == comm_.rank()) {
+            reader_.read(r, first, count, buffer);
+          } else {
+            comm_.recv(buffer, size, r.reader, kDataTag);
+          }
+          sink->append(buffer, size);
         }
-        sink->append(buffer, size);
         written_ += size;
         if (options_.on_progress) options_.on_progress(written_, total_to_write_);
       }

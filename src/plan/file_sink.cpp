@@ -1,8 +1,6 @@
 #include "plan/file_sink.h"
 
-#include <unistd.h>
-
-#include "fsdpshard/error.h"
+#include "archive/fd_io.h"
 #include "fsdpshard/zip_writer.h"
 
 namespace fsdpshard {
@@ -16,8 +14,14 @@ class TorchSaveSink : public FileSink {
     zip_.add("data.pkl", file.header);
     zip_.add("byteorder", std::string_view("little"));
   }
-  void begin_record(const PlannedRecord& record) override { zip_.begin(record.name, record.bytes()); }
+  void begin_record(const PlannedRecord& record) override {
+    zip_.begin(record.name, record.bytes(), record.crc32);
+  }
   void append(const void* data, std::size_t size) override { zip_.append(data, size); }
+  bool can_copy(const PlannedRecord& record) const override { return record.crc32.has_value(); }
+  void copy_from(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) override {
+    zip_.append_from_file(in_fd, offset, size, in_path);
+  }
   void end_record() override { zip_.end(); }
   void finish() override {
     zip_.add("version", std::string_view("3\n"));
@@ -32,29 +36,21 @@ class TorchSaveSink : public FileSink {
 // records back to back.
 class RawSink : public FileSink {
  public:
-  RawSink(const PlannedFile& file, int fd, std::string label) : fd_(fd), label_(std::move(label)) {
-    write_all(file.header.data(), file.header.size());
+  RawSink(const PlannedFile& file, int fd, const std::string& label) : fd_(fd), what_("writing " + label) {
+    archive::write_exact(fd_, file.header.data(), file.header.size(), what_);
   }
   void begin_record(const PlannedRecord&) override {}
-  void append(const void* data, std::size_t size) override { write_all(data, size); }
+  void append(const void* data, std::size_t size) override { archive::write_exact(fd_, data, size, what_); }
+  bool can_copy(const PlannedRecord&) const override { return true; }
+  void copy_from(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) override {
+    archive::copy_exact(in_fd, offset, fd_, size, in_path, "tensor bytes at offset " + std::to_string(offset), what_);
+  }
   void end_record() override {}
   void finish() override {}
 
  private:
-  void write_all(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-      const ssize_t n = ::write(fd_, p, size);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw_errno("writing " + label_);
-      }
-      p += n;
-      size -= static_cast<std::size_t>(n);
-    }
-  }
   int fd_;
-  std::string label_;
+  std::string what_;
 };
 
 }  // namespace

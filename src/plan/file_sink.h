@@ -2,6 +2,7 @@
 // executor streams into it (zip records for torch.save, a header for safetensors).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,11 @@ class FileSink {
   virtual ~FileSink() = default;
   virtual void begin_record(const PlannedRecord& record) = 0;
   virtual void append(const void* data, std::size_t size) = 0;
+  // Whether the record's bytes may come by copy_from: the format needs nothing computed
+  // from them that planning did not already know (a zip record's CRC).
+  virtual bool can_copy(const PlannedRecord& record) const = 0;
+  // Appends `size` bytes of `in_fd` from `offset` (the input `in_path`), copied by the kernel.
+  virtual void copy_from(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) = 0;
   virtual void end_record() = 0;
   // Writes what follows the last record; the file is complete afterwards.
   virtual void finish() = 0;

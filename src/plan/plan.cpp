@@ -19,6 +19,10 @@ void PlannedRecord::add_segment(uint32_t input, uint64_t offset, uint64_t elemen
 
 void PlannedRecord::add_zeros(uint64_t elements) { add_segment(SourceSegment::kZeros, 0, elements); }
 
+bool PlannedRecord::copies_unchanged() const {
+  return segments.size() == 1 && segments[0].input != SourceSegment::kZeros && source_dtype == dtype;
+}
+
 uint64_t PlannedFile::bytes() const {
   uint64_t total = 0;
   for (const auto& r : records) total += r.bytes();

@@ -3,6 +3,8 @@
 // flipped byte caught by --crc, and the same answers on 2 and 3 ranks.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
@@ -138,6 +140,30 @@ TEST(Verify, FlippedByteIsACrcMismatchNamingTheRecord) {
   EXPECT_EQ(j["crc"]["mismatches"][0]["side"], "B");
   // Without --crc the changed value shows as a difference.
   verify_json({a, dir.file("b.pt")}, 1);
+}
+
+// A record copied unchanged keeps the CRC-32 its input states: gather does not turn a
+// corrupt input into a file whose CRCs vouch for the corruption.
+TEST(Verify, GatherOfACorruptInputStaysDetectablyCorrupt) {
+  TempDir dir;
+  const std::string a = gather(dir, "a.pt", {"--to", "state-dict"});
+  const std::string b = dir.file("b.pt"), c = dir.file("c.pt");
+  const auto flipped = run_python("perturb_checkpoint.py", {a, b, "--flip-record", "data/3"});
+  ASSERT_EQ(flipped.exit_code, 0) << flipped.err;
+  const auto copied = run_fsdpshard({"gather", b, "-o", c, "--to", "state-dict"});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  // torch.load sees the corrupt input's values in the copy …
+  const auto loads = run_python("compare_checkpoints.py", {b, c});
+  EXPECT_EQ(loads.exit_code, 0) << loads.out << loads.err;
+  // … and verify --crc finds the copied record as corrupt as the original.
+  const json j = verify_json({"--crc", b, c}, 2);
+  std::set<std::string> sides;
+  for (const auto& m : j["crc"]["mismatches"]) sides.insert(m["side"].get<std::string>());
+  EXPECT_EQ(sides, (std::set<std::string>{"A", "B"})) << j.dump(1);
+  // A clean input gives a copy whose CRCs all hold.
+  const std::string d = dir.file("d.pt");
+  ASSERT_EQ(run_fsdpshard({"gather", a, "-o", d, "--to", "state-dict"}).exit_code, 0);
+  verify_json({"--crc", a, d}, 0);
 }
 
 TEST(Verify, SafetensorsAndShardSetsEqualTheExport) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -272,6 +273,60 @@ TEST(ZipWriter, RefusesMisuse) {
   ::close(fd);
 }
 
+// Records copied unchanged come by the kernel (copy_file_range) with the CRC the input
+// states; across file systems (/dev/shm is tmpfs) the copy falls back to read + write.
+TEST(ZipWriter, AppendFromFileCopiesBytesAndKeepsTheGivenCrc) {
+  TempDir dir;
+  const std::string input = dir.file("input.bin");
+  std::string bytes(3u << 20, '\0');
+  std::mt19937 rng(7);
+  for (char& c : bytes) c = static_cast<char>(rng());
+  test::write_file(input, bytes);
+  const uint32_t crc = crc32_update(0, bytes.data() + 4096, bytes.size() - 4096);
+  std::vector<std::string> outputs{dir.file("same_fs.pt")};  // next to the input
+  char shm_template[] = "/dev/shm/fsdpshard-test-XXXXXX";
+  const bool have_shm = ::mkdtemp(shm_template) != nullptr;
+  if (have_shm) outputs.push_back(std::string(shm_template) + "/other_fs.pt");
+  const int in_fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(in_fd, 0);
+  for (const std::string& out : outputs) {
+    SCOPED_TRACE(out);
+    const int fd = open_out(out);
+    {
+      ZipWriter writer(fd, "archive");
+      writer.add("small", std::string("header bytes stay in order"));
+      writer.begin("data/0", bytes.size() - 4096, crc);
+      writer.append_from_file(in_fd, 4096, 1u << 20, input);
+      writer.append(bytes.data() + 4096 + (1u << 20), 4096);  // pieces of both kinds mix
+      writer.append_from_file(in_fd, 4096 + (1u << 20) + 4096, bytes.size() - 4096 - (1u << 20) - 4096, input);
+      writer.end();
+      writer.finish();
+    }
+    ::close(fd);
+    ZipReader reader(out);
+    const ZipRecord& record = reader.require("data/0");
+    EXPECT_EQ(record.crc32, crc);
+    EXPECT_EQ(reader.compute_crc(record), crc);
+    EXPECT_EQ(reader.read(record), bytes.substr(4096));
+    EXPECT_EQ(reader.read(reader.require("small")), "header bytes stay in order");
+    expect_matches_zipfile(reader);
+  }
+  // An input that ends before the copy does is named as truncated.
+  const int fd = open_out(dir.file("short.pt"));
+  ZipWriter writer(fd, "archive");
+  writer.begin("data/0", 8192, 0);
+  try {
+    writer.append_from_file(in_fd, bytes.size() - 4096, 8192, input);
+    ADD_FAILURE() << "copying past the input's end succeeded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(input + ": truncated while reading"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ZipWriter(fd, "archive").append_from_file(in_fd, 0, 1, input), std::logic_error);  // no record
+  ::close(fd);
+  ::close(in_fd);
+  if (have_shm) std::filesystem::remove_all(shm_template);
+}
+
 TEST(ZipWriter, FullDiskIsRuntimeFailure) {
   const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
   if (fd < 0) GTEST_SKIP() << "no /dev/full";
@@ -294,6 +349,22 @@ TEST(ZipWriter, FullDiskIsRuntimeFailure) {
     std::vector<char> big(8u << 20, 'a');  // large pieces bypass the buffer
     writer.begin("big", big.size());
     EXPECT_THROW(writer.append(big.data(), big.size()), RuntimeFailure);
+  }
+  {
+    TempDir dir;
+    const std::string input = dir.file("in.bin");
+    test::write_file(input, std::string(1u << 20, 'b'));
+    const int in_fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    ZipWriter writer(fd, "archive", options);
+    writer.begin("copied", 1u << 20, 0);
+    try {
+      writer.append_from_file(in_fd, 0, 1u << 20, input);
+      ADD_FAILURE() << "copy to /dev/full succeeded";
+    } catch (const RuntimeFailure& e) {
+      EXPECT_NE(std::string(e.what()).find("writing out.pt: no space left on device"), std::string::npos)
+          << e.what();
+    }
+    ::close(in_fd);
   }
   ::close(fd);
 }
