@@ -10,7 +10,11 @@ measures, alternating the contenders run by run so drift hits them alike:
   python-mmap   the same with torch.load(mmap=True), when a torch >= 2.1 is found
   fsdpshard     fsdpshard gather, one process
   fsdpshard-np2 fsdpshard gather under mpirun -np 2
-  floor         dd: read as many bytes as gather reads, write (and fsync) as many as it writes
+  floor         dd: read the span of the input that holds the selected tensors (the disk
+                region gather reads) and write (and fsync) it; where those tensors lie
+                scattered (the span is over 1.25x their bytes) as many bytes from the start
+  floor-ranges  read_ranges.py: plain pread of exactly the selected tensors' bytes, in file
+                order, written to one file and fsynced (the floor for scattered tensors)
   cp            cp of the whole input
 Wall time (median, min, max) and peak RSS (wait4's ru_maxrss: the largest process of the
 run, so for mpirun the largest rank) per contender; warm page cache, and cold for the
@@ -25,9 +29,11 @@ import os
 import platform
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -78,19 +84,32 @@ def make_input(scale: str, kind: str, work: str) -> str:
     return path
 
 
-def gather_bytes(binary: str, path: str) -> tuple[int, int]:
-    """(bytes gather reads, bytes it writes) from its dry-run plan's selection."""
+def selected_tensors(binary: str, path: str) -> list[dict]:
+    """The tensors gather takes (inspect --json --tensors, filtered like the task)."""
     out = subprocess.run([binary, "inspect", path, "--json", "--tensors"], check=True, capture_output=True, text=True)
     report = json.loads(out.stdout)
     source = "fsdp_best_state.model" if report["layout"] == "fsdp-rank0" else "best_state.model"
     if report["layout"] == "exported":
         source = "best_state"
-    selected = sum(t["bytes"] for t in report["tensors"]
-                   if t["source"] == source and not t["name"].startswith("condition_provider.conditioners.description"))
-    return selected, selected
+    return [t for t in report["tensors"]
+            if t["source"] == source and not t["name"].startswith("condition_provider.conditioners.description")]
 
 
-def contenders(binary: str, mpirun: str, src: str, out_dir: str, read: int) -> dict[str, list[str]]:
+def record_ranges(path: str, records: set[str]) -> list[tuple[int, int]]:
+    """(offset, length) of each named record's data in the zip at `path`, in file order."""
+    ranges = []
+    with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+        for info in z.infolist():
+            if info.filename.split("/", 1)[-1] not in records:
+                continue
+            f.seek(info.header_offset)
+            name_len, extra_len = struct.unpack("<HH", f.read(30)[26:30])
+            ranges.append((info.header_offset + 30 + name_len + extra_len, info.file_size))
+    return sorted(ranges)
+
+
+def contenders(binary: str, mpirun: str, src: str, out_dir: str, span: tuple[int, int],
+               ranges_file: str) -> dict[str, list[str]]:
     gather = [binary, "gather", src, "--exclude", EXCLUDE, "--force", "-q"]
     for s in SETS:
         gather += ["--set", s]
@@ -99,10 +118,12 @@ def contenders(binary: str, mpirun: str, src: str, out_dir: str, read: int) -> d
         "python": [TORCH_PYTHON, os.path.join(HERE, "python_pattern.py"), src, os.path.join(out_dir, "py.th")],
         "fsdpshard": gather + ["-o", os.path.join(out_dir, "fs.th"), "--backend", "local"],
         "fsdpshard-np2": [mpirun, *env_mpi, *gather, "-o", os.path.join(out_dir, "fs2.th"), "--backend", "mpi"],
-        # Read as many bytes as gather reads and write as many, durably (fsdpshard fsyncs
+        # Read the region gather reads and write as many bytes, durably (fsdpshard fsyncs
         # its output before renaming it into place): the I/O a perfect tool does.
-        "floor": ["dd", f"if={src}", f"of={os.path.join(out_dir, 'floor.bin')}", "bs=16M", f"count={read}",
-                  "iflag=count_bytes", "conv=fsync", "status=none"],
+        "floor": ["dd", f"if={src}", f"of={os.path.join(out_dir, 'floor.bin')}", "bs=16M", f"skip={span[0]}",
+                  f"count={span[1]}", "iflag=skip_bytes,count_bytes", "conv=fsync", "status=none"],
+        "floor-ranges": [TORCH_PYTHON, os.path.join(HERE, "read_ranges.py"), src, ranges_file,
+                         os.path.join(out_dir, "ranges.bin")],
         "cp": ["cp", src, os.path.join(out_dir, "copy.th")],
     }
     t2 = torch2_python()
@@ -136,8 +157,15 @@ def main() -> int:
         src = make_input(a.scale, kind, a.work)
         out_dir = os.path.join(a.work, f"{a.scale}-{kind}", "outputs")
         os.makedirs(out_dir, exist_ok=True)
-        read, written = gather_bytes(binary, src)
-        cmds = contenders(binary, mpirun, src, out_dir, read)
+        tensors = selected_tensors(binary, src)
+        read = sum(t["bytes"] for t in tensors)
+        ranges = record_ranges(src, {t["record"] for t in tensors})
+        ranges_file = os.path.join(a.work, f"{a.scale}-{kind}", "ranges.json")
+        json.dump(ranges, open(ranges_file, "w"))
+        span = (ranges[0][0], ranges[-1][0] + ranges[-1][1] - ranges[0][0]) if ranges else (0, 0)
+        if span[1] > read * 5 // 4:
+            span = (0, read)  # scattered: dd of one region that large cannot stand for gather's reads
+        cmds = contenders(binary, mpirun, src, out_dir, span, ranges_file)
         for cache in (["warm"] if a.no_cold else ["warm", "cold"]):
             results: dict[str, list[tuple[float, int]]] = {name: [] for name in cmds}
             if cache == "warm":  # one untimed pass so every contender starts from a warm cache
@@ -153,7 +181,7 @@ def main() -> int:
                 times = [s for s, _ in samples]
                 rows.append({"kind": kind, "cache": cache, "contender": name, "median": statistics.median(times),
                              "min": min(times), "max": max(times), "rss": max(r for _, r in samples),
-                             "input": os.path.getsize(src), "read": read})
+                             "input": os.path.getsize(src), "read": read, "span": span})
             print_rows([r for r in rows if r["kind"] == kind and r["cache"] == cache])
     write_results(a, rows)
     return 0
@@ -171,6 +199,8 @@ def ratio_notes(rows: list[dict]) -> list[str]:
             if "python-mmap" in by:
                 line += f", python-mmap / fsdpshard = {by['python-mmap']['median'] / fs:.1f}x"
             line += f", fsdpshard / floor = {fs / by['floor']['median']:.2f}x"
+            if "floor-ranges" in by:
+                line += f", fsdpshard / floor-ranges = {fs / by['floor-ranges']['median']:.2f}x"
             line += f", fsdpshard-np2 / floor = {by['fsdpshard-np2']['median'] / by['floor']['median']:.2f}x"
             notes.append(line)
     return notes
@@ -199,12 +229,13 @@ def write_results(a, rows: list[dict]) -> None:
         "optim.lr/optim.epochs/dataset.train.path, save). Peak RSS = largest process of the run (largest rank "
         "under mpirun). Cold = the input's pages dropped from the page cache before each run.",
         "",
-        "| kind | cache | contender | median s | min s | max s | peak RSS MiB | input MiB | tensor bytes read MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| kind | cache | contender | median s | min s | max s | peak RSS MiB | input MiB | tensor bytes read MiB | floor reads MiB at offset MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['kind']} | {r['cache']} | {r['contender']} | {fmt_s(r['median'])} | {fmt_s(r['min'])} | "
-                     f"{fmt_s(r['max'])} | {r['rss'] / 2**20:.0f} | {r['input'] / 2**20:.0f} | {r['read'] / 2**20:.0f} |")
+                     f"{fmt_s(r['max'])} | {r['rss'] / 2**20:.0f} | {r['input'] / 2**20:.0f} | {r['read'] / 2**20:.0f} | "
+                     f"{r['span'][1] / 2**20:.0f} at {r['span'][0] / 2**20:.0f} |")
     lines += ["", "Ratios (medians):", ""] + ratio_notes(rows) + [""]
     previous = ""
     if os.path.exists(a.results):
