@@ -161,7 +161,8 @@ def main() -> int:
         read = sum(t["bytes"] for t in tensors)
         ranges = record_ranges(src, {t["record"] for t in tensors})
         ranges_file = os.path.join(a.work, f"{a.scale}-{kind}", "ranges.json")
-        json.dump(ranges, open(ranges_file, "w"))
+        with open(ranges_file, "w") as f:
+            json.dump(ranges, f)
         span = (ranges[0][0], ranges[-1][0] + ranges[-1][1] - ranges[0][0]) if ranges else (0, 0)
         if span[1] > read * 5 // 4:
             span = (0, read)  # scattered: dd of one region that large cannot stand for gather's reads

@@ -1,6 +1,6 @@
 // An input file opened for reading: owns its descriptor (closed on destruction, movable,
-// not copyable) and knows its path and size, so that readers built on it need no
-// hand-written close/move code.
+// not copyable) and knows its size, so that readers built on it need no hand-written
+// close/move code.
 #pragma once
 
 #include <cstdint>

@@ -61,6 +61,8 @@ class ZipWriter {
     uint64_t size;
     uint32_t crc32;
   };
+  // logic_error unless a record is open with at least `size` bytes still to come.
+  void check_append(uint64_t size) const;
   std::string central_header(const Entry& entry) const;
   void write_end_records(uint64_t cd_offset, uint64_t cd_size);
 

@@ -1,4 +1,3 @@
-
 #include <utility>
 
 #include "archive/byte_order.h"

@@ -108,25 +108,25 @@ void ZipWriter::begin(std::string_view name, uint64_t size, std::optional<uint32
 }
 
 void ZipWriter::append(const void* data, std::size_t size) {
-  if (!in_record_) throw std::logic_error("ZipWriter::append outside a record");
-  if (size > record_remaining_) {
-    throw std::logic_error("ZipWriter::append: record '" + entries_.back().name + "' got " +
-                           std::to_string(size) + " bytes with " +
-                           std::to_string(record_remaining_) + " left");
-  }
+  check_append(size);
   if (!known_crc_) running_crc_ = crc32_update(running_crc_, data, size);
   out_->write(data, size);
   record_remaining_ -= size;
 }
 
 void ZipWriter::append_from_file(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) {
-  if (!in_record_ || !known_crc_) throw std::logic_error("ZipWriter::append_from_file outside a record with a known CRC");
-  if (size > record_remaining_) {
-    throw std::logic_error("ZipWriter::append_from_file: record '" + entries_.back().name + "' got " +
-                           std::to_string(size) + " bytes with " + std::to_string(record_remaining_) + " left");
-  }
+  check_append(size);
+  if (!known_crc_) throw std::logic_error("ZipWriter::append_from_file: the record was begun without its CRC");
   out_->copy_from(in_fd, offset, size, in_path, "tensor bytes at offset " + std::to_string(offset));
   record_remaining_ -= size;
+}
+
+void ZipWriter::check_append(uint64_t size) const {
+  if (!in_record_) throw std::logic_error("ZipWriter: append outside a record");
+  if (size > record_remaining_) {
+    throw std::logic_error("ZipWriter: record '" + entries_.back().name + "' got " + std::to_string(size) +
+                           " bytes with " + std::to_string(record_remaining_) + " left");
+  }
 }
 
 void ZipWriter::end() {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/output_state.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/output_state.h"
 #include "fsdpshard/tensor_ref.h"
 #include "pickle/graph_walk.h"
 
