@@ -8,6 +8,10 @@ BUILD=${FSDPSHARD_BUILD_DIR:-$ROOT/build}
 
 "$ROOT/launch/setup.sh"
 "$ROOT/launch/build.sh" "$BUILD"
+# The torch 2.x tests (FSDP resume, huggingface_hub, torch 2.x loaders) run here too: the
+# cached venv is created when missing, and a test that cannot find it fails, not skips.
+FSDPSHARD_TORCH2_PYTHON=$("$ROOT/launch/torch2-venv.sh")
+export FSDPSHARD_TORCH2_PYTHON FSDPSHARD_REQUIRE_TORCH2=1
 
 if [[ $(id -u) -eq 0 ]]; then
   # Open MPI refuses to run as root without these (the tests start mpirun).

@@ -2,7 +2,7 @@
 // on CPU, see make_fsdp_fixtures.py). CI checks (torch 1.13): the new files gather back to
 // FSDP's own full state dicts bitwise, the optimizer pieces to FSDP's full optimizer state,
 // and 2 -> 3 -> 2 gives the original rank files back tensor for tensor. Where the torch 2.x
-// virtualenv exists (.venv-golden, not in CI), M ranks resume from the output and take one
+// virtualenv exists (launch/torch2-venv.sh; CI creates it), M ranks resume from the output and take one
 // step, bitwise like a run that loads FSDP's full state and was never resharded.
 #include <gtest/gtest.h>
 
@@ -105,8 +105,7 @@ TEST(FsdpReshard, BadRequestsAreClearErrors) {
 // The generator's own resume: torch 2.x FSDP on M gloo ranks loads the resharded files the
 // AudioCraft way and steps; the reference loads FSDP's full state at M ranks and steps.
 TEST(FsdpReshard, ResumeOnTheNewWorldSizeMatchesANeverReshardedRun) {
-  const std::string venv = source_dir() + "/.venv-golden/bin/python";
-  if (!file_exists(venv)) GTEST_SKIP() << "needs torch 2.x FSDP: " << venv << " is missing (not in CI)";
+  FSDPSHARD_REQUIRE_TORCH2(venv);
   const std::string generator = real_fsdp("make_fsdp_fixtures.py");
   TempDir dir;
   for (const auto& [from, world] : {std::pair<std::string, int>{"w2", 3}, {"w3", 2}}) {

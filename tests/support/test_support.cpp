@@ -28,6 +28,25 @@ std::string python() { return FSDPSHARD_PYTHON; }
 std::string fsdpshard_binary() { return FSDPSHARD_BINARY; }
 std::string mpiexec() { return FSDPSHARD_MPIEXEC; }
 
+std::string torch2_python() {
+  if (const char* env = std::getenv("FSDPSHARD_TORCH2_PYTHON"); env && *env) {
+    return fs::exists(env) ? env : "";
+  }
+  const char* cache = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string base = cache && *cache ? cache : std::string(home ? home : "") + "/.cache";
+  const std::string venv = base + "/fsdpshard/venv-torch2/bin/python";
+  return fs::exists(venv) ? venv : "";
+}
+
+bool torch2_required() {
+  const auto set = [](const char* name, const char* value) {
+    const char* env = std::getenv(name);
+    return env && std::string(env) == value;
+  };
+  return set("CI", "true") || set("FSDPSHARD_REQUIRE_TORCH2", "1");
+}
+
 CommandResult run(const std::vector<std::string>& argv) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -80,6 +99,13 @@ CommandResult run(const std::vector<std::string>& argv) {
 
 CommandResult run_python(const std::string& script, const std::vector<std::string>& args) {
   std::vector<std::string> argv{python(), source_dir() + "/tests/python/" + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
+}
+
+CommandResult run_python2(const std::string& torch2, const std::string& script,
+                          const std::vector<std::string>& args) {
+  std::vector<std::string> argv{torch2, source_dir() + "/tests/python/" + script};
   argv.insert(argv.end(), args.begin(), args.end());
   return run(argv);
 }

@@ -14,6 +14,23 @@ std::string python();                          // interpreter with torch + omega
 std::string fsdpshard_binary();
 std::string mpiexec();                         // mpirun (with root/oversubscribe flags)
 
+// The cached torch 2.x venv's interpreter (launch/torch2-venv.sh: torch 2.x, omegaconf 2.4,
+// safetensors, huggingface_hub, numpy): $FSDPSHARD_TORCH2_PYTHON, else the venv's default
+// path; "" when neither exists.
+std::string torch2_python();
+// True when a missing torch 2.x venv must fail a test rather than skip it: CI=true or
+// FSDPSHARD_REQUIRE_TORCH2=1 (launch/test.sh sets it after creating the venv).
+bool torch2_required();
+// In a TEST body: binds `var` to the torch 2.x interpreter, or skips (fails when required).
+#define FSDPSHARD_REQUIRE_TORCH2(var)                                                      \
+  const std::string var = ::fsdpshard::test::torch2_python();                             \
+  if (var.empty()) {                                                                      \
+    if (::fsdpshard::test::torch2_required()) {                                           \
+      FAIL() << "needs the torch 2.x venv (launch/torch2-venv.sh) and it is missing";      \
+    }                                                                                     \
+    GTEST_SKIP() << "needs the torch 2.x venv: run launch/torch2-venv.sh";                \
+  }
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;  // stdout
@@ -23,6 +40,9 @@ struct CommandResult {
 CommandResult run(const std::vector<std::string>& argv);
 // Runs tests/python/<script> with the torch interpreter and `args`.
 CommandResult run_python(const std::string& script, const std::vector<std::string>& args);
+// Runs tests/python/<script> with the torch 2.x interpreter `torch2` (see torch2_python()).
+CommandResult run_python2(const std::string& torch2, const std::string& script,
+                          const std::vector<std::string>& args);
 // Runs the fsdpshard binary.
 CommandResult run_fsdpshard(const std::vector<std::string>& args);
 // Runs the fsdpshard binary on `ranks` ranks under mpirun (as root too, oversubscribed),
