@@ -1,8 +1,10 @@
 // fsdpshard command line: CLI11 wiring only; the commands live in src/commands/.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <sstream>
 
 #include "cli/transfer_options.h"
+#include "commands/rank0_only.h"
 #include "commands/run_plan.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
@@ -15,6 +17,16 @@ namespace {
 constexpr const char* kDescription =
     "fsdpshard: convert PyTorch / AudioCraft (MusicGen) checkpoints across the FSDP boundary\n"
     "without executing them. Runs as one process or under mpirun / srun.";
+
+// What --force replaces, exactly (README "Safety"; fsdpshard/output_paths.h).
+constexpr const char* kForceFile =
+    "Replace an existing regular file at -o (through a symbolic link: its target; mode and owner are kept). "
+    "Never an input, a folder, a device, a FIFO or a socket";
+constexpr const char* kForceFolder =
+    "Replace an existing -o folder only if it is empty or a previous fsdpshard output and nothing else: a shard "
+    "index (pytorch_model.bin.index.json or model.safetensors.index.json) with all its k-of-N shard files and "
+    "optionally config.yaml, or FSDP rank files NAME, NAME.1, ... (torch.save zips). Only those files are "
+    "removed; a folder that is, or holds, an input is refused";
 
 GatherTarget parse_target(const std::string& text) {
   if (text == "export") return GatherTarget::Export;
@@ -43,8 +55,9 @@ int main(int argc, char** argv) {
   cfg_cmd->add_option("CKPT", cfg.path, "torch.save checkpoint")->required();
   cli::add_cfg_edit_options(*cfg_cmd, cfg.edits, cfg_flags);
   cfg_cmd->add_option("-o,--output", cfg.output, "Write the edited checkpoint here");
-  cfg_cmd->add_flag("--in-place", cfg.in_place, "Replace CKPT atomically");
-  cfg_cmd->add_flag("--force", cfg.force, "Overwrite an existing output");
+  cfg_cmd->add_flag("--in-place", cfg.in_place,
+                    "Replace CKPT atomically (a symbolic link is kept and its target replaced; mode and owner kept)");
+  cfg_cmd->add_flag("--force", cfg.force, kForceFile);
 
   GatherOptions gather;
   cli::TransferFlags gather_flags;
@@ -79,6 +92,7 @@ int main(int argc, char** argv) {
   cli::add_selection_options(*gather_cmd, gather, gather_flags);
   cli::add_cfg_edit_options(*gather_cmd, gather.edits, gather_flags);
   cli::add_common_options(*gather_cmd, gather, gather_flags);
+  gather_cmd->get_option("--force")->description(kForceFile);
 
   ReshardOptions reshard;
   cli::TransferFlags reshard_flags;
@@ -121,6 +135,7 @@ int main(int argc, char** argv) {
   cli::add_selection_options(*reshard_cmd, reshard, reshard_flags);
   cli::add_cfg_edit_options(*reshard_cmd, reshard.edits, reshard_flags);
   cli::add_common_options(*reshard_cmd, reshard, reshard_flags);
+  reshard_cmd->get_option("--force")->description(kForceFolder);
 
   VerifyOptions verify;
   CLI::App* verify_cmd = app.add_subcommand(
@@ -140,16 +155,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    // Under mpirun every rank parses the same line: rank 0 alone prints (rank0_only.h).
+    std::ostringstream silenced;
+    const int code = is_launched_non_zero_rank() ? app.exit(e, silenced, silenced) : app.exit(e);
     return code == 0 ? 0 : 2;
   }
 
   try {
-    if (*inspect_cmd) return run_inspect(inspect);
+    if (*inspect_cmd) return run_on_rank0([&] { return run_inspect(inspect); });
     if (*cfg_cmd) {
       cli::finish_cfg_edits(cfg_flags, cfg.edits);
       cfg.format = cli::parse_cfg_format(cfg_flags.cfg_format);
-      return run_cfg(cfg);
+      return run_on_rank0([&] { return run_cfg(cfg); });
     }
     if (*gather_cmd) {
       cli::finish_transfer_options(*gather_cmd, gather_flags, gather);
@@ -167,6 +184,10 @@ int main(int argc, char** argv) {
       return run_reshard(reshard);
     }
     if (*verify_cmd) return run_verify(verify);
+  } catch (const InputError&) {
+    // Usage errors are alike on every rank: said once, by rank 0, under mpirun.
+    if (is_launched_non_zero_rank()) return 2;
+    return report_current_exception();
   } catch (...) {
     return report_current_exception();
   }

@@ -12,9 +12,12 @@ namespace fsdpshard {
 
 class AtomicDirectory {
  public:
-  // InputError when `target` exists and !overwrite (or exists and is not a folder), or
-  // its parent folder does not exist; RuntimeFailure when the temporary folder cannot be
-  // created. With overwrite, commit() replaces an existing folder and removes the old one.
+  // InputError when `target` exists and !overwrite (or exists and is not a folder, or is
+  // not empty and not a previous fsdpshard output: archive/previous_output.h), or its
+  // parent folder does not exist; RuntimeFailure when the temporary folder cannot be
+  // created. With overwrite, commit() checks the old folder again, swaps the new one in
+  // (keeping the old folder's mode and owner, and each replaced file's) and removes the
+  // old output's files only.
   AtomicDirectory(std::string target, bool overwrite);
   ~AtomicDirectory();
   AtomicDirectory(const AtomicDirectory&) = delete;

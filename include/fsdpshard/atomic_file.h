@@ -12,9 +12,12 @@ namespace fsdpshard {
 
 class AtomicFile {
  public:
-  // InputError when `target` exists and !overwrite, or its folder does not exist;
-  // RuntimeFailure when the temporary file cannot be created. The temporary file is
-  // "<folder>/.<name>.fsdpshard-tmp-<pid>-<random>", mode 0666 less the umask.
+  // InputError when `target` exists and !overwrite, exists and is not a regular file (a
+  // device, FIFO, socket or folder is never replaced), ends with '/', or its folder does
+  // not exist; RuntimeFailure when the temporary file cannot be created. The temporary
+  // file is "<folder>/.<name>.fsdpshard-tmp-<pid>-<random>", mode 0666 less the umask;
+  // replacing a file, it takes that file's mode and (where allowed) owner and group. With
+  // overwrite, a symbolic link is followed: its target is replaced, the link kept.
   AtomicFile(std::string target, bool overwrite);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;

@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
+#include "archive/previous_output.h"
 #include "archive/temp_names.h"
 #include "archive/temp_registry.h"
 #include "fsdpshard/error.h"
@@ -22,6 +24,44 @@ namespace {
 void remove_tree(const std::string& path) noexcept {
   std::error_code ignored;
   std::filesystem::remove_all(path, ignored);
+}
+
+// --force replaces a previous fsdpshard output and nothing else (archive/previous_output.h).
+std::vector<std::string> require_previous_output(const std::string& target) {
+  std::string why_not;
+  auto files = previous_output_files(target, why_not);
+  if (!files) {
+    throw InputError(target + " is not empty and not an output of fsdpshard (" + why_not +
+                     "); --force replaces only a previous fsdpshard output, never other files");
+  }
+  return *files;
+}
+
+// What replaces an existing folder or file keeps its permissions and, where allowed, owner.
+void keep_identity(const std::string& path, const struct stat& old) {
+  if (::lchown(path.c_str(), old.st_uid, old.st_gid) != 0) (void)::lchown(path.c_str(), static_cast<uid_t>(-1), old.st_gid);
+  (void)::chmod(path.c_str(), old.st_mode & 07777);
+}
+
+// Each new file that replaces one of the old output's keeps that file's mode and owner.
+void keep_identities(const std::string& new_folder, const std::string& old_folder) {
+  for (const auto& entry : std::filesystem::directory_iterator(new_folder)) {
+    struct stat old {};
+    const std::string name = entry.path().filename().string();
+    if (::lstat((old_folder + "/" + name).c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+      keep_identity(entry.path().string(), old);
+    }
+  }
+}
+
+// Removes the old output, now at `path`: only the files recognised as fsdpshard's, then
+// the folder. Should a file of someone else's have appeared there since, it stays, with
+// the folder, and a warning says where.
+void remove_old_output(const std::string& path, const std::vector<std::string>& files) noexcept {
+  for (const std::string& name : files) ::unlink((path + "/" + name).c_str());
+  if (::rmdir(path.c_str()) != 0) {
+    std::fprintf(stderr, "fsdpshard: warning: kept %s: it holds files fsdpshard did not write\n", path.c_str());
+  }
 }
 
 // Files written into the folder by other means than AtomicFile may still sit in the page
@@ -53,9 +93,11 @@ AtomicDirectory::AtomicDirectory(std::string target, bool overwrite)
   }
   require_folder(split.folder, target_);
   struct stat st {};
-  if (::lstat(target_.c_str(), &st) == 0) {
+  const bool replaces = ::lstat(target_.c_str(), &st) == 0;
+  if (replaces) {
     if (!S_ISDIR(st.st_mode)) throw InputError(target_ + " exists and is not a folder");
     if (!overwrite_) throw InputError(target_ + " exists (use --force to overwrite)");
+    require_previous_output(target_);
   }
   RegisteredTemp temp = create_registered_temp(split, target_, true, [](const std::string& path) {
     return ::mkdir(path.c_str(), 0777) == 0;
@@ -63,6 +105,7 @@ AtomicDirectory::AtomicDirectory(std::string target, bool overwrite)
   temp_ = std::move(temp.path);
   registry_slot_ = temp.registry_slot;
   temp_exists_ = true;
+  if (replaces) keep_identity(temp_, st);
 }
 
 AtomicDirectory::~AtomicDirectory() { abandon(); }
@@ -99,8 +142,11 @@ void AtomicDirectory::commit() {
 // (RENAME_EXCHANGE), so the target never goes missing; the old contents then sit at the
 // temporary name, still registered for cleanup, and are removed.
 void AtomicDirectory::replace_existing() {
+  // Checked again: the folder may have changed since the constructor looked.
+  const std::vector<std::string> old_files = require_previous_output(target_);
+  keep_identities(temp_, target_);
   if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE) == 0) {
-    remove_tree(temp_);
+    remove_old_output(temp_, old_files);
   } else {
     if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) throw_errno(target_ + ": rename");
     // Older file systems: move the old folder aside, the new one in, drop the old.
@@ -119,7 +165,7 @@ void AtomicDirectory::replace_existing() {
       errno = saved;
       throw_errno(target_ + ": rename");
     }
-    remove_tree(aside);
+    remove_old_output(aside, old_files);
     unregister_temp_path(aside_slot);
   }
   temp_exists_ = false;

@@ -93,4 +93,9 @@ int launcher_local_size() {
   return size < 0 ? 0 : size;
 }
 
+int launcher_rank() {
+  if (!launched_by_mpi()) return -1;
+  return first_int({"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK", "SLURM_PROCID"});
+}
+
 }  // namespace fsdpshard

@@ -22,5 +22,7 @@ void check_mpi(int code, const std::string& what);
 int launcher_world_size();
 int launcher_local_rank();
 int launcher_local_size();
+// This process's rank in the whole job (-1 when unknown or not started by a launcher).
+int launcher_rank();
 
 }  // namespace fsdpshard

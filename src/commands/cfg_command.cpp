@@ -8,6 +8,7 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/output_paths.h"
 #include "fsdpshard/pickler.h"
 #include "fsdpshard/zip_writer.h"
 
@@ -41,12 +42,29 @@ void copy_with_new_pickle(const Checkpoint& ckpt, const std::string& pickle_byte
   zip.finish();
 }
 
+// Refuses, before any work, an output that cannot work or would replace an input.
+void check_cfg_output(const CfgOptions& options) {
+  if (options.in_place) {
+    if (!options.output.empty()) throw InputError("give either -o OUT or --in-place, not both");
+    return;  // the input itself, through its links (AtomicFile keeps them)
+  }
+  std::error_code ec;
+  if (std::filesystem::equivalent(options.path, options.output, ec)) {
+    throw InputError("-o " + options.output + " is the input; use --in-place to replace it");
+  }
+  check_output_path(options.output, OutputKind::File, options.force);
+  std::vector<std::string> inputs = options.edits.merge_files;
+  inputs.push_back(options.path);
+  check_output_spares_inputs(options.output, OutputKind::File, inputs);
+}
+
 }  // namespace
 
 int run_cfg(const CfgOptions& options) {
   install_cleanup_signal_handlers();
-  Checkpoint ckpt(options.path);
   const bool writes = !options.output.empty() || options.in_place;
+  if (writes) check_cfg_output(options);
+  Checkpoint ckpt(options.path);
   if (!writes) {
     if (!options.edits.empty() || options.format != CfgFormat::Keep) {
       throw InputError("edits or --cfg-format need -o OUT or --in-place to say where to write");
@@ -56,14 +74,7 @@ int run_cfg(const CfgOptions& options) {
     std::fputs(yaml->c_str(), stdout);
     return 0;
   }
-  if (options.in_place && !options.output.empty()) {
-    throw InputError("give either -o OUT or --in-place, not both");
-  }
-  std::string target = options.in_place ? options.path : options.output;
-  std::error_code ec;
-  if (!options.in_place && std::filesystem::equivalent(options.path, target, ec)) {
-    throw InputError("-o " + target + " is the input; use --in-place to replace it");
-  }
+  const std::string target = options.in_place ? options.path : options.output;
   if (ckpt.cfg() == kNoNode) throw InputError(options.path + ": no xp.cfg in this checkpoint");
   const PreparedCfg cfg = prepare_cfg(ckpt, options.edits, options.format);
   Graph& g = ckpt.graph();

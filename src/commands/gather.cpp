@@ -165,7 +165,7 @@ int run_gather(const GatherOptions& options) {
   // After MPI_Init: Open MPI installs its own SIGTERM handler there, which would replace
   // ours; installed last, ours removes the temporary outputs and then chains to it.
   install_cleanup_signal_handlers();
-  return run_planned(*comm, options, [&] { return plan_gather(options); });
+  return run_planned(*comm, options, OutputKind::File, [&] { return plan_gather(options); });
 }
 
 }  // namespace fsdpshard

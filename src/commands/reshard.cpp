@@ -129,8 +129,8 @@ int run_reshard(const ReshardOptions& options) {
   // ours; installed last, ours removes the temporary outputs and then chains to it.
   install_cleanup_signal_handlers();
   const int ranks = comm->size();
-  if (options.world > 0) return run_planned(*comm, options, [&] { return plan_fsdp_reshard(options, ranks); });
-  return run_planned(*comm, options, [&] { return plan_reshard(options, ranks); });
+  if (options.world > 0) return run_planned(*comm, options, OutputKind::Folder, [&] { return plan_fsdp_reshard(options, ranks); });
+  return run_planned(*comm, options, OutputKind::Folder, [&] { return plan_reshard(options, ranks); });
 }
 
 }  // namespace fsdpshard

@@ -50,16 +50,22 @@ int run_on_every_rank(Communicator& comm, const std::function<void()>& step) {
   } catch (...) {
     code = describe_current_exception(line);
   }
-  // Metadata reads alike everywhere, so usually every rank fails the same way: rank 0
-  // speaks for all; the other ranks speak only for a failure rank 0 did not see.
-  std::string rank0_failed = code != 0 ? "1" : "0";
-  comm.broadcast(rank0_failed, 0);
   if (comm.all_ok(code == 0)) return 0;
-  if (code != 0 && (comm.rank() == 0 || rank0_failed == "0")) {
-    if (comm.rank() != 0) line += " (on rank " + std::to_string(comm.rank()) + ")";
-    std::fprintf(stderr, "%s\n", line.c_str());
+  // Some rank failed. Metadata reads alike everywhere, so usually every rank failed the
+  // same way; the lowest failing rank speaks for all, through rank 0, and its exit code
+  // becomes every rank's, so mpirun exits with it and no rank has to abort.
+  int speaker = 0;
+  for (;; ++speaker) {  // ends: some rank failed
+    std::string failed = code != 0 ? "1" : "0";
+    comm.broadcast(failed, speaker);
+    if (failed == "1") break;
   }
-  return code != 0 ? code : 1;
+  std::string verdict = std::to_string(code) + " " + line;
+  if (speaker != 0) verdict += " (on rank " + std::to_string(speaker) + ")";
+  comm.broadcast(verdict, speaker);
+  const std::size_t space = verdict.find(' ');
+  if (comm.rank() == 0) std::fprintf(stderr, "%s\n", verdict.substr(space + 1).c_str());
+  return std::stoi(verdict.substr(0, space));
 }
 
 namespace {
@@ -89,19 +95,22 @@ std::string rank_table(const Plan& plan, int ranks) {
 
 }  // namespace
 
-int run_planned(Communicator& comm, const TransferOptions& options,
+int run_planned(Communicator& comm, const TransferOptions& options, OutputKind output_kind,
                 const std::function<PlannedJob()>& make_plan) {
   const auto start = std::chrono::steady_clock::now();
   PlannedJob job;
   const int planned = run_on_every_rank(comm, [&] {
+    // Said before any work, where every rank agrees, rather than by the writer alone
+    // at the end (which would have to abort the job). Rank 0 looks: it always sees the
+    // output (it commits it), other ranks may not (--writers rank0).
+    const bool looks = comm.rank() == 0;
+    if (looks) check_output_path(options.output, output_kind, options.force);
     job = make_plan();
     assign_readers(job.plan, comm.size());
-    // Said at planning time, where every rank agrees, rather than by the writer alone
-    // mid-transfer (which would have to abort the job).
-    std::error_code ec;
-    if (!options.force && std::filesystem::exists(job.plan.output, ec)) {
-      throw InputError(job.plan.output + " exists (use --force to overwrite)");
-    }
+    std::vector<std::string> inputs = job.plan.inputs;  // the files planned from
+    inputs.insert(inputs.end(), {options.input, options.shapes_from});
+    inputs.insert(inputs.end(), options.edits.merge_files.begin(), options.edits.merge_files.end());
+    if (looks) check_output_spares_inputs(job.plan.output, output_kind, inputs);
   });
   if (planned != 0) return planned;
 

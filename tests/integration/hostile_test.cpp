@@ -54,6 +54,21 @@ class Hostile : public ::testing::Test {
     EXPECT_NE(r.err.find(error), std::string::npos) << "expected '" << error << "' in: " << r.err;
   }
 
+  // The result with stderr cut to fsdpshard's own lines (mpirun adds its note that a
+  // process exited non-zero).
+  static CommandResult only_error_lines(CommandResult r) {
+    std::string ours;
+    std::size_t start = 0;
+    while (start < r.err.size()) {
+      std::size_t end = r.err.find('\n', start);
+      end = end == std::string::npos ? r.err.size() : end + 1;
+      if (r.err.compare(start, 10, "fsdpshard:") == 0) ours += r.err.substr(start, end - start);
+      start = end;
+    }
+    r.err = ours;
+    return r;
+  }
+
   static TempDir* dir_;
   static json* manifest_;
 };
@@ -106,6 +121,22 @@ TEST_F(Hostile, CfgRefusesMalformedDictConfig) {
   for (const json& c : cases()) {
     if (!c.contains("cfg")) continue;
     expect_outcome(c, "cfg", run_fsdpshard({"cfg", file(c)}));
+  }
+}
+
+// Under mpirun -np 2 (issue 11): the same outcome, still one error line (rank 0 speaks for
+// both), no MPI_ABORT banner, no output, and the input unchanged.
+TEST_F(Hostile, GatherUnderMpirunRefusesOnceAndWritesNothing) {
+  for (const json& c : cases()) {
+    TempDir out;
+    const std::string before = read_file(file(c));
+    const auto r = run_fsdpshard_mpi(2, {"gather", file(c), "-o", out.file("out.th")});
+    expect_outcome(c, "gather", r.exit_code == 2 ? only_error_lines(r) : r);
+    EXPECT_EQ(r.err.find("MPI_ABORT"), std::string::npos) << c["file"] << ": " << r.err;
+    if (r.exit_code != 0) {
+      EXPECT_TRUE(list_dir(out.path()).empty()) << c["file"] << " left " << list_dir(out.path()).front();
+    }
+    EXPECT_EQ(read_file(file(c)), before) << c["file"] << " changed";
   }
 }
 

@@ -56,9 +56,11 @@ TEST(Reshard, NeedsShardsOrSizeAndRefusesExistingFolder) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(list_dir(dir.file("taken")), std::vector<std::string>{"keep"});
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"taken"});
+  // --force replaces only a previous fsdpshard output (output_safety_test.cpp), never "keep".
   const auto forced = run_fsdpshard({"reshard", fixture("fsdp/checkpoint.th"), "-o", dir.file("taken"), "--shards",
                                      "2", "--force"});
-  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(forced.exit_code, 2) << forced.err;
+  EXPECT_EQ(list_dir(dir.file("taken")), std::vector<std::string>{"keep"});
   EXPECT_EQ(list_dir(dir.path()), std::vector<std::string>{"taken"});
 }
 

@@ -142,7 +142,9 @@ TEST(AtomicDirectory, ExistingFolderNeedsForceAndIsReplaced) {
   TempDir dir;
   const std::string target = dir.file("shards");
   ASSERT_EQ(mkdir(target.c_str(), 0777), 0);
-  test::write_file(target + "/old-file", "old");
+  // A previous output (archive/previous_output.h): an index and its one shard.
+  test::write_file(target + "/pytorch_model.bin.index.json", "{}");
+  test::write_file(target + "/pytorch_model-00001-of-00001.bin", "old");
   try {
     AtomicDirectory out(target, false);
     ADD_FAILURE() << "existing folder accepted";
@@ -156,6 +158,9 @@ TEST(AtomicDirectory, ExistingFolderNeedsForceAndIsReplaced) {
   }
   EXPECT_EQ(test::list_dir(target), Names{"new-file"});
   EXPECT_EQ(test::list_dir(dir.path()), Names{"shards"});  // old contents gone
+  // Anything that is not a previous output is never replaced, even with overwrite.
+  EXPECT_THROW(AtomicDirectory(target, true), InputError);  // "new-file" is not ours
+  EXPECT_EQ(test::list_dir(target), Names{"new-file"});
   test::write_file(dir.file("plain"), "x");
   EXPECT_THROW(AtomicDirectory(dir.file("plain"), true), InputError);
   EXPECT_THROW(AtomicDirectory(dir.file("no/such"), false), InputError);
