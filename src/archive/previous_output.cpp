@@ -71,13 +71,19 @@ bool is_shard_set(const std::vector<std::string>& names) {
   return ks.size() == *ns.begin();  // every k of 1..N, each once (names are unique)
 }
 
-bool starts_like_zip(const std::string& path) {
+// torch.save (and fsdpshard's writer) put "<root>/data.pkl" first in the zip: its local
+// header starts the file. Any other zip is not taken for a rank file.
+bool starts_like_torch_save(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return false;
-  unsigned char magic[4] = {};
-  const bool zip = ::pread(fd, magic, 4, 0) == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0;
+  unsigned char head[30 + 512] = {};
+  const ssize_t got = ::pread(fd, head, sizeof head, 0);
   ::close(fd);
-  return zip;
+  if (got < 30 || std::memcmp(head, "PK\x03\x04", 4) != 0) return false;
+  const std::size_t name_length = head[26] | (head[27] << 8);
+  if (30 + name_length > static_cast<std::size_t>(got)) return false;
+  const std::string first(reinterpret_cast<const char*>(head) + 30, name_length);
+  return ends_with(first, "/data.pkl");
 }
 
 // NAME, NAME.1, ..., NAME.<M-1>: the shortest name is NAME (every other one extends it).
@@ -87,7 +93,7 @@ bool is_rank_file_set(const std::string& folder, const std::vector<std::string>&
   });
   std::set<unsigned long> ranks{0};
   for (const std::string& name : names) {
-    if (!starts_like_zip(folder + "/" + name)) return false;
+    if (!starts_like_torch_save(folder + "/" + name)) return false;
     if (name == base) continue;
     const std::string rank = name.substr(std::min(name.size(), base.size() + 1));
     if (name.compare(0, base.size() + 1, base + ".") != 0 || !all_digits(rank) || rank[0] == '0' || rank.size() > 6) {

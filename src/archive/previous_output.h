@@ -5,7 +5,7 @@
 //     pytorch_model-0000k-of-0000N.bin / model-0000k-of-0000N.safetensors for every
 //     k = 1..N of one N, and optionally config.yaml;
 //   - FSDP rank files (reshard --world M): NAME, NAME.1, ..., NAME.<M-1> for one NAME,
-//     each a zip archive (what torch.save writes);
+//     each a torch.save archive (a zip whose first record is <root>/data.pkl);
 //   - nothing at all (an empty folder).
 // Every entry must be a regular file: a sub-folder, link or device is never ours.
 #pragma once

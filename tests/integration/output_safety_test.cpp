@@ -359,6 +359,38 @@ TEST(OutputSafety, UnderMpirunABadInputIsOneLineExitTwoAndNoAbort) {
   }
 }
 
+// Each rank runs in its own folder, <dir>/<rank>, where `ck.th` is good or bad per rank:
+// a failure only some ranks see is still said once, by rank 0, with every rank's exit 2.
+CommandResult gather_with_a_folder_per_rank(const std::string& dir, int ranks) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1);
+  return run({mpiexec(), "--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks), "sh", "-c",
+              "cd \"$0/$OMPI_COMM_WORLD_RANK\" && exec \"$1\" gather ck.th -o out.th -q", dir, fsdpshard_binary()});
+}
+
+TEST(OutputSafety, UnderMpirunAFailureOnlyOneRankSawIsSaidOnceByRankZero) {
+  for (int bad_rank : {1, 0, 2}) {
+    SCOPED_TRACE("bad input on rank " + std::to_string(bad_rank));
+    TempDir dir;
+    for (int r = 0; r < 3; ++r) {
+      const std::string ck = dir.file(std::to_string(r) + "/ck.th");
+      if (r == bad_rank) {
+        fs::create_directories(dir.file(std::to_string(r)));
+        write_file(ck, std::string(100, 'x'));
+      } else {
+        copy(training(), ck);
+      }
+    }
+    const auto before = snapshot(dir.path());
+    const auto result = gather_with_a_folder_per_rank(dir.path(), 3);
+    expect_refused(result, "ck.th: not a zip archive");
+    const bool named = result.err.find("(on rank " + std::to_string(bad_rank) + ")") != std::string::npos;
+    EXPECT_EQ(named, bad_rank != 0) << result.err;
+    EXPECT_EQ(snapshot(dir.path()), before);
+  }
+}
+
 TEST(OutputSafety, UnderMpirunCfgAndInspectRunOnceOnRankZero) {
   TempDir dir;
   copy(training(), dir.file("ck.th"));
