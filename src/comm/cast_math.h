@@ -3,8 +3,8 @@
 // integer operations only so that host and device (cast_kernels.cu) give the same bits:
 // no float arithmetic that a compiler could fuse or flush.
 //
-// Finite values and infinities round to nearest even, subnormals included, in every torch
-// version. NaN is where torch's paths differ (its scalar and vectorised kernels disagree,
+// Finite values and infinities round to nearest even, subnormals included, in torch 1.13
+// and 2.15 alike (the two versions the tests run). NaN is where torch's paths differ (its scalar and vectorised kernels disagree,
 // and which one a tensor takes depends on the CPU, the torch version and the length), so
 // these follow one path, checked bit for bit (tests/unit/comm_cast_test.cpp against
 // LibTorch 1.13, tests/integration/cast_torch2_test.cpp against torch 2.x): the
