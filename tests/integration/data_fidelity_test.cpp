@@ -197,14 +197,16 @@ TEST(DataFidelity, EveryDtypeTorch2SavesIsGatheredByteForByte) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto same = run_python2(torch2, "fidelity_cases.py", {"same", in, out});
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
-  // safetensors holds the float8 kinds and the unsigned integers; not complex32 / bits.
+  // safetensors holds the float8 kinds, the unsigned integers and complex64; not
+  // complex32, float4 (its F4 counts 4-bit elements) or the bits types.
   const std::string st = dir.file("out.safetensors");
   expect_refused(run_fsdpshard({"gather", in, "-o", st, "--to", "safetensors"}), "which safetensors cannot store", st);
-  const auto some = run_fsdpshard({"gather", in, "-o", st, "--to", "safetensors", "-q", "--include", "re:^(float8|uint)"});
+  const std::string stored_kinds = "re:^(float8|uint|complex64)";
+  const auto some = run_fsdpshard({"gather", in, "-o", st, "--to", "safetensors", "-q", "--include", stored_kinds});
   ASSERT_EQ(some.exit_code, 0) << some.err;
   const std::string picked = dir.file("picked.th");
-  ASSERT_EQ(run_fsdpshard({"gather", in, "-o", picked, "--to", "state-dict", "-q", "--include", "re:^(float8|uint)"})
-                .exit_code, 0);
+  ASSERT_EQ(run_fsdpshard({"gather", in, "-o", picked, "--to", "state-dict", "-q", "--include", stored_kinds}).exit_code,
+            0);
   const auto loaded = run_python2(torch2, "fidelity_cases.py", {"safetensors", st, picked});
   EXPECT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
 }

@@ -51,7 +51,8 @@ def new_dtype_tensors():
     # through _rebuild_tensor_v3 over a torch.UntypedStorage. Random bytes, viewed.
     names = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
              "float4_e2m1fn_x2", "uint16", "uint32", "uint64", "complex32", "bcomplex32", "bits8",
-             "bits16", "bits1x8", "bits2x4", "bits4x2"]
+             "bits16", "bits1x8", "bits2x4", "bits4x2",
+             "complex64"]  # a legacy dtype, here for its safetensors name (C64)
     g = torch.Generator().manual_seed(3)
     out = {}
     for name in names:
