@@ -7,6 +7,7 @@
 
 #include "fsdpshard/error.h"
 #include "fsdpshard/safetensors.h"
+#include "util/utf8.h"
 
 namespace fsdpshard {
 namespace {
@@ -158,6 +159,8 @@ std::string make_safetensors_header(const std::vector<SafetensorsTensorSpec>& te
   if (!metadata.empty()) {
     Json meta = Json::object();
     for (const auto& [key, value] : metadata) {
+      utf8::require_for_json(key, "metadata key", "safetensors header");
+      utf8::require_for_json(value, "metadata value of '" + utf8::printable(key) + "'", "safetensors header");
       if (meta.contains(key)) throw InputError("safetensors metadata key '" + key + "' given twice");
       meta[key] = value;
     }
@@ -173,6 +176,7 @@ std::string make_safetensors_header(const std::vector<SafetensorsTensorSpec>& te
   std::unordered_set<std::string> seen;
   uint64_t offset = 0;
   for (const SafetensorsTensorSpec& t : tensors) {
+    utf8::require_for_json(t.name, "tensor name", "safetensors header");
     if (t.name == kMetadataKey || !seen.insert(t.name).second) {
       throw InputError("safetensors: " + tensor_label(t.name) + " given twice or reserved");
     }

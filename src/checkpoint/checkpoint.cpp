@@ -63,13 +63,43 @@ const ZipReader& Checkpoint::archive() const {
   return *archive_;
 }
 
+namespace {
+
+// How a persistent id names its storage's type, for messages: "torch.HalfStorage of 8 elements".
+std::string describe_storage(const StorageRef& s) {
+  const std::string cls = s.untyped ? "UntypedStorage" : std::string(storage_class(s.dtype));
+  return "torch." + cls + " of " + std::to_string(s.numel) + (s.untyped ? " bytes" : " elements");
+}
+
+// torch.load builds a storage once, from its first persistent id, and hands that object to
+// every later reference. Two references that agree on bytes-as-bytes (UntypedStorage or
+// ByteStorage of the same size: what torch 2.x writes for a float8 tensor and its uint8
+// view) read the same everywhere. Any other difference (HalfStorage here, FloatStorage
+// there) torch.save never writes, and torch 1.13 and 2.x load it differently (the first
+// one's dtype for all, or each tensor's own dtype over the same bytes): refused.
+bool same_storage(const StorageRef& a, const StorageRef& b) {
+  const auto bytes = [](const StorageRef& s) { return s.untyped || s.dtype == DType::UInt8; };
+  if (bytes(a) && bytes(b)) return a.nbytes() == b.nbytes();
+  return a.untyped == b.untyped && a.dtype == b.dtype && a.numel == b.numel;
+}
+
+}  // namespace
+
 void Checkpoint::check_storages() {
   // Every tensor of the file, wherever it is, must lie inside a present record: the arena
   // holds them all, so no walk (and no recursion) is needed.
+  std::map<std::string, StorageRef> first_reference;
   for (NodeId id = 0; id < graph_.size(); ++id) {
     if (graph_.at(id).kind != NodeKind::Object) continue;
     const auto tensor = recognize_tensor(graph_, id, path() + ": data.pkl");
     if (!tensor) continue;
+    const auto [first, fresh] = first_reference.emplace(tensor->storage.key, tensor->storage);
+    if (!fresh && !same_storage(first->second, tensor->storage)) {
+      throw InputError(path() + ": storage 'data/" + tensor->storage.key + "' is referenced both as " +
+                       describe_storage(first->second) + " and as " + describe_storage(tensor->storage) +
+                       ": torch.save never writes this, and torch versions read it differently (1.13 gives "
+                       "every tensor the first one's dtype, 2.x reinterprets the bytes)");
+    }
     const ZipRecord& record = storage_record(tensor->storage);
     locations_[tensor->storage.key] = {0, record.data_offset, record.size, record.crc32};
   }
@@ -92,7 +122,10 @@ const ZipRecord& Checkpoint::storage_record(const StorageRef& storage) const {
                      " bytes but its storage needs " + std::to_string(storage.nbytes()));
   }
   if (record->method != 0) {
-    throw InputError(path() + ": record '" + name + "' is compressed; torch.save stores tensors uncompressed");
+    // torch.load inflates such a record, but torch.save never writes one, and fsdpshard
+    // moves tensor bytes from file to file in place (pread, copy_file_range): refused.
+    throw InputError(path() + ": tensor record '" + name + "' is deflate-compressed; fsdpshard reads tensor "
+                     "records only stored, as torch.save writes them (load and torch.save the file again)");
   }
   return *record;
 }

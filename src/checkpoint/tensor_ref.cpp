@@ -57,6 +57,20 @@ const std::string& str_at(const Graph& g, NodeId id, const std::string& where, c
   return g.at(id).text;
 }
 
+// Why a storage class is refused. torch's typed storage classes are the legacy dtypes
+// only: torch 2.x saves float8, uint16/32/64, complex32, float4 and bits tensors as
+// torch.UntypedStorage with _rebuild_tensor_v3, and has no "Float8_e4m3fnStorage" at all
+// (torch.load of one fails in find_class).
+std::string unknown_storage_class(const std::string& name) {
+  const std::string cls = "torch." + name;
+  if (name.size() > 7 && name.compare(0, 1, "Q") == 0 && name.compare(name.size() - 7, 7, "Storage") == 0) {
+    return "storage class " + cls + " holds quantized tensors, which fsdpshard does not read";
+  }
+  return "unknown storage class " + cls +
+         " (not one torch.save writes: torch 2.x saves float8 and the other new dtypes as"
+         " torch.UntypedStorage with _rebuild_tensor_v3, and torch.load fails on this one)";
+}
+
 StorageRef parse_storage(const Graph& g, NodeId pid_node, const std::string& where) {
   if (pid_node == kNoNode || g.at(pid_node).kind != NodeKind::PersistentId) {
     throw InputError(where + ": tensor storage is not a persistent id");
@@ -76,7 +90,7 @@ StorageRef parse_storage(const Graph& g, NodeId pid_node, const std::string& whe
     s.dtype = DType::UInt8;
   } else {
     const auto dtype = dtype_from_storage_class(cls.name);
-    if (!dtype) throw InputError(where + ": unknown storage class torch." + cls.name);
+    if (!dtype) throw InputError(where + ": " + unknown_storage_class(cls.name));
     s.dtype = *dtype;
   }
   s.key = str_at(g, pid[2], where, "key");

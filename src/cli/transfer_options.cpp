@@ -30,7 +30,9 @@ void add_selection_options(CLI::App& command, TransferOptions& options, Transfer
   repeatable(command.add_option("--rename", flags.renames,
                                 "Rename tensors: 'REGEX=>REPLACEMENT' (\\1 or $1 for groups); repeatable, in order"),
              "RULE");
-  command.add_option("--dtype", flags.dtype, "Cast floating tensors: keep | float16 | bfloat16 | float32")
+  command.add_option("--dtype", flags.dtype,
+                     "Cast float64/32/16 and bfloat16 tensors, bit for bit as torch's .to() (float8 and "
+                     "float4 ones stay): keep | float16 | bfloat16 | float32")
       ->check(CLI::IsMember({"keep", "float16", "bfloat16", "float32"}))
       ->capture_default_str();
 }

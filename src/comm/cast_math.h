@@ -1,8 +1,24 @@
-// Scalar conversions between float32, float16 and bfloat16, rounding to nearest even as
-// torch's CPU casts do, written with integer operations only so that host and device
-// (cast_kernels.cu) give the same bits: no float arithmetic that a compiler could fuse
-// or flush. NaN becomes a quiet NaN of the same sign (torch's own NaN bits differ between
-// its scalar and vectorised paths, so none of them is "the" answer).
+// Scalar conversions between float32, float16 and bfloat16 that give, for every input bit
+// pattern, the bits torch's CPU `.to(dtype)` gives on a contiguous tensor. Written with
+// integer operations only so that host and device (cast_kernels.cu) give the same bits:
+// no float arithmetic that a compiler could fuse or flush.
+//
+// Finite values and infinities round to nearest even, subnormals included, in torch 1.13
+// and 2.15 alike (the two versions the tests run). NaN is where torch's paths differ (its scalar and vectorised kernels disagree,
+// and which one a tensor takes depends on the CPU, the torch version and the length), so
+// these follow one path, checked bit for bit (tests/unit/comm_cast_test.cpp against
+// LibTorch 1.13, tests/integration/cast_torch2_test.cpp against torch 2.x): the
+// vectorised AVX2 / AVX-512 kernels that handle the bulk of any contiguous tensor in
+// torch 2.x on x86-64, which the scalar tail of a tensor and non-x86 builds may not
+// match. Per cast:
+//   float32 -> bfloat16: NaN becomes 0xFFFF (torch's vector kernel blends in that word,
+//                        sign and payload gone; torch 1.13 does the same).
+//   float32 -> float16:  what F16C's vcvtps2ph does: sign kept, quiet bit set, the top
+//                        10 payload bits kept. torch 1.13 instead writes sign | 0x7E00.
+//   float16 -> float32:  F16C's vcvtph2ps: sign and payload kept, quiet bit set (1.13 too).
+//   bfloat16 -> float32: the 16 bits shifted up, NaN payload and signalling bit as they were.
+//   float16 -> bfloat16: NaN becomes 0x7FC0 (positive) in 1.13 and 2.x alike.
+//   bfloat16 -> float16: through float32, so the vcvtps2ph rule (1.13: sign | 0x7E00).
 #pragma once
 
 #include <cstdint>
@@ -30,7 +46,7 @@ FSDPSHARD_HOST_DEVICE inline float float_of(uint32_t bits) {
 
 FSDPSHARD_HOST_DEVICE inline uint16_t float_to_bfloat16(float value) {
   const uint32_t bits = bits_of(value);
-  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((bits >> 16) | 0x0040u);
+  if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return 0xFFFFu;  // NaN, as torch's vector kernel
   // Add just under half an ulp of the result, plus one if the kept part is odd: ties go
   // to even. Infinity stays infinity; the largest finite values round up to it.
   const uint32_t rounding = 0x7FFFu + ((bits >> 16) & 1u);
@@ -45,7 +61,10 @@ FSDPSHARD_HOST_DEVICE inline uint16_t float_to_half(float value) {
   const uint32_t bits = bits_of(value);
   const uint32_t sign = (bits >> 16) & 0x8000u;
   const uint32_t magnitude = bits & 0x7FFFFFFFu;
-  if (magnitude > 0x7F800000u) return static_cast<uint16_t>(sign | 0x7E00u);  // NaN
+  if (magnitude > 0x7F800000u) {
+    // NaN: quiet, with the payload's top 10 bits (vcvtps2ph).
+    return static_cast<uint16_t>(sign | 0x7E00u | ((magnitude & 0x7FFFFFu) >> 13));
+  }
   // 65520 (0x477FF000) is halfway between 65504, the largest half, and 65536; its tie
   // goes to the even neighbour, which is infinity.
   if (magnitude >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00u);
@@ -71,7 +90,8 @@ FSDPSHARD_HOST_DEVICE inline float half_to_float(uint16_t value) {
   const uint32_t sign = static_cast<uint32_t>(value & 0x8000u) << 16;
   const uint32_t exponent = (value >> 10) & 0x1Fu;
   uint32_t mantissa = value & 0x3FFu;
-  if (exponent == 0x1Fu) return float_of(sign | 0x7F800000u | (mantissa << 13));  // inf, NaN
+  if (exponent == 0x1Fu && mantissa == 0) return float_of(sign | 0x7F800000u);  // infinity
+  if (exponent == 0x1Fu) return float_of(sign | 0x7FC00000u | (mantissa << 13));  // quiet NaN
   if (exponent != 0) return float_of(sign | ((exponent + 112u) << 23) | (mantissa << 13));
   if (mantissa == 0) return float_of(sign);
   // Subnormal half: shift the leading 1 up to the implicit position, lowering the exponent.
@@ -84,7 +104,8 @@ FSDPSHARD_HOST_DEVICE inline float half_to_float(uint16_t value) {
 }
 
 FSDPSHARD_HOST_DEVICE inline uint16_t half_to_bfloat16(uint16_t value) {
-  return float_to_bfloat16(half_to_float(value));  // widening is exact: one rounding only
+  if ((value & 0x7FFFu) > 0x7C00u) return 0x7FC0u;  // NaN: torch's scalar bfloat16 NaN
+  return float_to_bfloat16(half_to_float(value));   // widening is exact: one rounding only
 }
 
 FSDPSHARD_HOST_DEVICE inline uint16_t bfloat16_to_half(uint16_t value) {

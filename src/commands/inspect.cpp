@@ -7,6 +7,7 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
 #include "util/format.h"
+#include "util/utf8.h"
 
 namespace fsdpshard {
 namespace {
@@ -51,7 +52,7 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
     }
   } else {
     const std::string qualname = python_qualname(g, ckpt.root());
-    top.push_back({{"key", ""}, {"type", short_type(qualname)}, {"qualname", qualname}});
+    top.push_back({{"key", ""}, {"type", short_type(qualname)}, {"qualname", qualname}, {"root", true}});
   }
   report["top_level"] = top;
 
@@ -91,12 +92,15 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
   return report;
 }
 
+// A key for people: '' for the empty one, lone surrogates and stray bytes escaped.
+std::string shown_key(const std::string& key) { return key.empty() ? "''" : utf8::printable(key); }
+
 void print_human(const json& report) {
   std::printf("%s\n", report["file"].get<std::string>().c_str());
   std::printf("layout: %s\n", report["layout"].get<std::string>().c_str());
   std::printf("\ntop-level entries:\n");
   for (const auto& entry : report["top_level"]) {
-    const std::string key = entry["key"].get<std::string>().empty() ? "<root>" : entry["key"].get<std::string>();
+    const std::string key = entry.contains("root") ? "<root>" : shown_key(entry["key"].get<std::string>());
     std::printf("  %-24s %s\n", key.c_str(), entry["qualname"].get<std::string>().c_str());
   }
   std::printf("\nstate dicts:\n");
@@ -117,7 +121,7 @@ void print_human(const json& report) {
       std::string shape;
       for (const auto& s : t["shape"]) shape += (shape.empty() ? "" : ", ") + std::to_string(s.get<int64_t>());
       std::printf("  %s[%s]  %-9s [%s]  %s  %s\n", t["source"].get<std::string>().c_str(),
-                  t["name"].get<std::string>().c_str(), t["dtype"].get<std::string>().c_str(),
+                  shown_key(t["name"].get<std::string>()).c_str(), t["dtype"].get<std::string>().c_str(),
                   shape.c_str(), human_bytes(t["bytes"].get<uint64_t>()).c_str(),
                   t["record"].get<std::string>().c_str());
     }
@@ -141,7 +145,10 @@ int run_inspect(const InspectOptions& options) {
   const Checkpoint ckpt(options.path);
   const json report = build_report(ckpt, options);
   if (options.json) {
-    std::printf("%s\n", report.dump(2).c_str());
+    // Keys and strings that are not UTF-8 (lone surrogates torch files can hold, stray
+    // bytes) get U+FFFD for each byte that is not UTF-8, as Python's 'replace' decoding:
+    // JSON text must be UTF-8.
+    std::printf("%s\n", report.dump(2, ' ', false, json::error_handler_t::replace).c_str());
   } else {
     print_human(report);
   }

@@ -19,6 +19,7 @@
 #include "fsdpshard/sharding.h"
 #include "fsdpshard/source.h"
 #include "util/format.h"
+#include "util/utf8.h"
 
 namespace fsdpshard {
 namespace {
@@ -40,6 +41,7 @@ std::vector<ShardUnit> units_of(const StateDict& source, const std::vector<Selec
 std::string index_json(uint64_t total_size, const std::map<std::string, std::string>& weight_map) {
   nlohmann::json index;
   index["metadata"] = {{"total_size", total_size}};
+  for (const auto& entry : weight_map) utf8::require_for_json(entry.first, "tensor name", "shard index");
   index["weight_map"] = weight_map;  // std::map: sorted by name, as transformers writes it
   return index.dump(2) + "\n";
 }

@@ -13,6 +13,7 @@
 #include "pickle/pickle_opcodes.h"
 #include "pickle/pickle_text.h"
 #include "pickle/unpickle_machine.h"
+#include "util/utf8.h"
 
 namespace fsdpshard {
 namespace {
@@ -33,6 +34,18 @@ Node text_node(NodeKind kind, std::string_view text, bool flag = false) {
   n.text = std::string(text);
   n.flag = flag;
   return n;
+}
+
+// A str as Python's unpickler decodes it: BINUNICODE* with 'surrogatepass' (lone
+// surrogates pass, as pickle writes them), Python 2 strings (STRING, BINSTRING) as strict
+// UTF-8, torch.load's encoding. What Python cannot decode, torch.load cannot load.
+Node str_node(const Machine& m, std::string_view bytes, bool python2) {
+  const std::size_t bad = utf8::first_invalid(bytes, /*allow_surrogates=*/!python2);
+  if (bad != utf8::kValid) {
+    m.fail("string '" + utf8::printable(bytes.substr(0, 200)) + "' is not UTF-8 at byte " + std::to_string(bad) +
+           " (torch.load cannot decode it either)");
+  }
+  return text_node(NodeKind::Str, bytes);
 }
 
 Node sequence(NodeKind kind, std::vector<NodeId> items) {
@@ -276,30 +289,30 @@ bool Unpickler::execute(uint8_t code) {
       }
       // Python 2 str; torch.load decodes these as UTF-8, so they become str here too.
       const std::string bytes = pickle_text::escape_decode(text.substr(1, text.size() - 2));
-      m_.push(m_.make(text_node(NodeKind::Str, bytes)));
+      m_.push(m_.make(str_node(m_, bytes, /*python2=*/true)));
       return false;
     }
     case op::BINSTRING: {
       const int32_t size = m_.read_int32();
       if (size < 0) m_.fail("negative byte count " + std::to_string(size));
-      m_.push(m_.make(text_node(NodeKind::Str, m_.take(static_cast<uint64_t>(size)))));
+      m_.push(m_.make(str_node(m_, m_.take(static_cast<uint64_t>(size)), /*python2=*/true)));
       return false;
     }
     case op::SHORT_BINSTRING:
-      m_.push(m_.make(text_node(NodeKind::Str, m_.take(m_.read_uint(1)))));
+      m_.push(m_.make(str_node(m_, m_.take(m_.read_uint(1)), /*python2=*/true)));
       return false;
     case op::UNICODE:
       m_.push(m_.make(
           text_node(NodeKind::Str, pickle_text::raw_unicode_escape_decode(m_.read_line()))));
       return false;
     case op::SHORT_BINUNICODE:
-      m_.push(m_.make(text_node(NodeKind::Str, m_.take(m_.read_uint(1)))));
+      m_.push(m_.make(str_node(m_, m_.take(m_.read_uint(1)), /*python2=*/false)));
       return false;
     case op::BINUNICODE:
-      m_.push(m_.make(text_node(NodeKind::Str, m_.take(m_.read_uint(4)))));
+      m_.push(m_.make(str_node(m_, m_.take(m_.read_uint(4)), /*python2=*/false)));
       return false;
     case op::BINUNICODE8:
-      m_.push(m_.make(text_node(NodeKind::Str, m_.take(m_.read_uint(8)))));
+      m_.push(m_.make(str_node(m_, m_.take(m_.read_uint(8)), /*python2=*/false)));
       return false;
     case op::SHORT_BINBYTES:
       m_.push(m_.make(text_node(NodeKind::Bytes, m_.take(m_.read_uint(1)))));

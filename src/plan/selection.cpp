@@ -101,13 +101,15 @@ std::vector<Selected> select_tensors(const std::vector<std::string>& names,
     if (!kept[i]) continue;
     std::string name = names[i];
     for (const RenameRule& rename : options.renames) name = rename.apply(name);
-    if (name.empty()) throw InputError("--rename turns '" + names[i] + "' into an empty name");
+    // An empty key is a key torch keeps (state_dict()['']); only a rename that empties
+    // a name is refused, as almost surely a mistake in its pattern.
+    if (name.empty() && !names[i].empty()) throw InputError("--rename turns '" + names[i] + "' into an empty name");
     const auto [it, fresh] = origin.emplace(name, names[i]);
     if (!fresh) {
       throw InputError("--rename maps both '" + it->second + "' and '" + names[i] + "' to '" + name + "'");
     }
     DType dtype = dtypes[i];
-    if (options.dtype && is_floating(dtype)) dtype = *options.dtype;
+    if (options.dtype && is_castable_floating(dtype)) dtype = *options.dtype;
     selected.push_back({i, std::move(name), dtype});
   }
   return selected;
