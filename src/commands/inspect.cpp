@@ -152,15 +152,17 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
 // One line per global: name, verdict, where. `only_unsafe`: just those that can run code.
 void print_globals(const json& report, bool only_unsafe) {
   for (const auto& use : report["globals"]) {
-    const std::string verdict = use["verdict"].get<std::string>();
-    const bool can_run = verdict == verdict_name(GlobalVerdict::CanRunCode);
+    const bool can_run = use["verdict"] == verdict_name(GlobalVerdict::CanRunCode);
     if (only_unsafe && !can_run) continue;
     std::string where;
     for (const auto& path : use["paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
     const uint64_t uses = use["uses"].get<uint64_t>();
     if (uses > use["paths"].size()) where += ", … (" + std::to_string(uses) + " uses)";
-    std::printf("  %-44s %-21s %s\n", use["name"].get<std::string>().c_str(),
-                can_run ? "CAN RUN CODE" : verdict.c_str(), where.c_str());
+    const char* says = can_run ? "CAN RUN CODE when torch.load(weights_only=False) reads it"
+                       : use["weights_only_safe"].get<bool>()
+                           ? "weights-only-safe"
+                           : "allowed-by-fsdpshard: runs no code; refused by torch.load(weights_only=True)";
+    std::printf("  %-44s %s\n      at %s\n", use["name"].get<std::string>().c_str(), says, where.c_str());
   }
   for (const auto& t : report["irregular_tensors"]) {
     std::printf("  tensor %s: %s\n", t["path"].get<std::string>().c_str(), t["problem"].get<std::string>().c_str());
