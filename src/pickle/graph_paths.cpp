@@ -8,7 +8,7 @@ namespace fsdpshard {
 namespace {
 
 constexpr std::size_t kMaxSegments = 48;  // deeper paths keep their ends, "…" between
-constexpr std::size_t kMaxKeyChars = 60;
+constexpr std::size_t kMaxKeyChars = 200;  // longer keys (hostile ones) are cut
 
 // A str key as Python's repr would show it (single quotes, escapes), shortened.
 std::string quoted(const std::string& text) {

@@ -377,6 +377,7 @@ TEST_F(OutputSafety, RewrittenTensorsAreAFixedPoint) {
       {golden + "training/checkpoint.th", {"gather", "IN", "-o", "OUT", "--from", "model", "--to", "state-dict"}},
       {golden + "fsdp/checkpoint.th", {"gather", "IN", "-o", "OUT", "--to", "export"}},
       {golden + "new_dtypes.pt", {"gather", "IN", "-o", "OUT", "--to", "state-dict"}},
+      {fixture("state_dict_views.pt"), {"gather", "IN", "-o", "OUT", "--to", "state-dict"}},  // torch 1.13 Parameter
   };
   for (const auto& [input, command] : cases) {
     SCOPED_TRACE(input);
