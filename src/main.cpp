@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect.json, "One JSON object (schema in README.md)");
   inspect_cmd->add_flag("--tensors", inspect.tensors, "List every tensor: name, dtype, shape, bytes, record");
   inspect_cmd->add_flag("--cfg", inspect.cfg, "Print xp.cfg as YAML (as OmegaConf.to_yaml)");
+  inspect_cmd->add_flag("--scan", inspect.scan,
+                        "Only check whether torch.load(weights_only=False) of CKPT could run code: exit 0 clean, "
+                        "1 globals that can run code (or tensors torch.save would not write), 2 unreadable");
 
   CfgOptions cfg;
   cli::TransferFlags cfg_flags;
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   cfg_cmd->add_flag("--in-place", cfg.in_place,
                     "Replace CKPT atomically (a symbolic link is kept and its target replaced; mode and owner kept)");
   cfg_cmd->add_flag("--force", cfg.force, kForceFile);
+  cli::add_allow_global_option(*cfg_cmd, cfg.allowed_globals);
 
   GatherOptions gather;
   cli::TransferFlags gather_flags;
@@ -145,8 +149,10 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("B", verify.b, "The same kinds as A")->required();
   verify_cmd->add_flag("--json", verify.json, "One JSON object (schema in README.md)");
   verify_cmd->add_flag("--crc", verify.crc, "Also check every zip record's CRC-32 (torch.load never does)");
-  verify_cmd->add_option("--rtol", verify.rtol, "Relative tolerance: compare in float64, dtypes may differ");
-  verify_cmd->add_option("--atol", verify.atol, "Absolute tolerance: compare in float64, dtypes may differ");
+  verify_cmd->add_option("--rtol", verify.rtol, "Relative tolerance: compare in float64, dtypes may differ (integer and bool tensors "
+                         "still compare exactly)");
+  verify_cmd->add_option("--atol", verify.atol, "Absolute tolerance: compare in float64, dtypes may differ (integer and bool tensors "
+                         "still compare exactly)");
   verify_cmd->add_option("--from", verify.from, "State dict of torch checkpoints: auto or a dotted path, as gather")
       ->capture_default_str();
   verify_cmd->add_flag("--ignore-cfg", verify.ignore_cfg, "Do not compare xp.cfg / config.yaml");

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fsdpshard/global_scan.h"
 #include "fsdpshard/object_graph.h"
 #include "fsdpshard/tensor_ref.h"
 #include "fsdpshard/zip_reader.h"
@@ -56,6 +57,15 @@ struct StorageLocation {
   std::optional<uint32_t> crc32;
 };
 
+// A torch.save file a shard set is made of, scanned when the set is opened: the set's
+// graph is synthesised from its tensors' values, so what else the file's own pickle
+// names is only seen here (inspect lists it; outputs never carry it).
+struct MemberScan {
+  std::string file;
+  std::vector<GlobalSite> globals;
+  std::vector<IrregularTensor> irregular;
+};
+
 class Checkpoint {
  public:
   // Opens `path` (a torch.save file, a .safetensors file, a shard index or its folder),
@@ -89,6 +99,8 @@ class Checkpoint {
   // xp.cfg as YAML text (OmegaConf.to_yaml form), or nullopt when the file has none.
   std::optional<std::string> cfg_yaml() const;
   std::vector<GlobalUse> globals() const;
+  // The torch.save shards of a shard set (empty for other inputs).
+  const std::vector<MemberScan>& member_scans() const { return member_scans_; }
 
  private:
   void open_torch_file();
@@ -100,6 +112,7 @@ class Checkpoint {
   std::vector<std::string> inputs_;
   std::map<std::string, StorageLocation> locations_;  // storage key -> bytes
   Graph graph_;
+  std::vector<MemberScan> member_scans_;
 };
 
 // What kind of input `path` is, from its name and first bytes.

@@ -15,6 +15,7 @@ struct InspectOptions {
   bool json = false;
   bool tensors = false;
   bool cfg = false;
+  bool scan = false;  // --scan: exit 0 clean, 1 globals that can run code (or irregular tensors), 2 unreadable
 };
 int run_inspect(const InspectOptions& options);
 
@@ -27,6 +28,7 @@ struct CfgOptions {
   bool in_place = false;
   bool force = false;
   CfgFormat format = CfgFormat::Keep;
+  std::vector<std::string> allowed_globals;  // --allow-global MODULE.NAME (output_guard.h)
 };
 int run_cfg(const CfgOptions& options);
 
@@ -58,6 +60,7 @@ struct TransferOptions {
   // FSDP per-rank files (--from model etc. on checkpoint.th + checkpoint.th.N):
   std::string shapes_from;               // --shapes-from REF: full shapes (default: fsdp_best_state)
   std::vector<std::string> fsdp_units;   // --fsdp-units REGEX…: wrap policy (default: AudioCraft's)
+  std::vector<std::string> allowed_globals;  // --allow-global MODULE.NAME (output_guard.h)
 };
 
 struct GatherOptions : TransferOptions {

@@ -32,6 +32,17 @@ struct TensorRef {
   uint64_t storage_offset = 0;  // in elements
   std::vector<int64_t> sizes;
   std::vector<int64_t> strides;
+  // What else the rebuild call says, kept to write the tensor again from these values
+  // alone (tensor_nodes.h): nothing of the input's call is copied into an output.
+  int rebuild_version = 2;        // _rebuild_tensor_v2 or _v3
+  bool requires_grad = false;
+  NodeId metadata = kNoNode;      // the optional metadata dict (str -> bool), when present
+  bool parameter_requires_grad = false;
+  NodeId parameter_state = kNoNode;  // _rebuild_parameter_with_state's attribute dict
+  // Why the rebuild call is not one torch.save writes (backward hooks that are not an
+  // empty OrderedDict(), an extra argument, a BUILD on the tensor…); "" when it is one.
+  // Reading tolerates it; writing refuses it (output_guard.h).
+  std::string irregular;
 
   uint64_t numel() const;
   uint64_t nbytes() const { return numel() * element_size(dtype); }

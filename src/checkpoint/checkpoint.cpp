@@ -6,6 +6,7 @@
 
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/global_allow_list.h"
 #include "fsdpshard/unpickler.h"
 
 namespace fsdpshard {
@@ -246,22 +247,7 @@ std::vector<GlobalUse> Checkpoint::globals() const {
 }
 
 bool weights_only_safe(const std::string& module, const std::string& name) {
-  // torch 2.x _weights_only_unpickler._get_allowed_globals, plus what torch.save itself
-  // emits for bytes/sets under protocol 2.
-  if (module == "collections") return name == "OrderedDict" || name == "Counter";
-  if (module == "torch._utils") return name.rfind("_rebuild_", 0) == 0;
-  if (module == "torch.storage") return name == "UntypedStorage";
-  if (module == "torch") {
-    if (name.size() > 7 && name.compare(name.size() - 7, 7, "Storage") == 0) return true;
-    if (name == "Size" || name == "device" || name == "Tensor") return true;
-    return dtype_from_torch_name(name).has_value();
-  }
-  if (module == "torch.nn.parameter") return name == "Parameter";
-  if (module == "_codecs") return name == "encode";
-  if (module == "builtins" || module == "__builtin__") {
-    return name == "set" || name == "frozenset" || name == "bytearray";
-  }
-  return false;
+  return global_verdict(module, name) == GlobalVerdict::WeightsOnlySafe;
 }
 
 }  // namespace fsdpshard

@@ -149,6 +149,8 @@ void Checkpoint::open_shard_set() {
       }
     } else {
       const Checkpoint shard(file_path);
+      member_scans_.push_back({file_path, scan_globals(shard.graph(), shard.root(), kScanPaths),
+                               scan_irregular_tensors(shard.graph(), shard.root())});
       for (const NamedTensor& named : shard.state_dict_at("").tensors) {
         claim(named.name);
         const TensorRef& ref = named.tensor;

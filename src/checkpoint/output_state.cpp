@@ -8,32 +8,19 @@
 namespace fsdpshard {
 namespace {
 
-// A copy of the input's tensor node that points at `storage` with `offset`/`strides`,
-// keeping requires_grad, hooks and metadata arguments (and a Parameter wrapper).
+// The input's tensor `like`, written from its values over `storage` with `offset`/`strides`
+// and `dtype` (tensor_nodes.h: nothing of the input's rebuild call is copied).
 NodeId make_tensor(Graph& g, const TensorRef& like, NodeId storage, DType dtype, uint64_t offset,
                    const std::vector<int64_t>& strides) {
-  // Copies, not references: every g.integer/tuple/object below may grow the arena and
-  // move its nodes (ASan heap-use-after-free, found by the sanitizer build).
-  const NodeId callable = g.at(like.tensor_node).callable;
-  std::vector<NodeId> args = g.at(g.at(like.tensor_node).args).items;
-  args[0] = storage;
-  args[1] = g.integer(static_cast<int64_t>(offset));
-  args[3] = make_int_tuple(g, strides);
-  const bool needs_v3 = storage_class(dtype).empty();
-  if (needs_v3 && args.size() < 7) {
+  TensorSpec spec = spec_of(g, like);
+  if (storage_class(dtype).empty() && like.rebuild_version != 3) {
     throw InputError(std::string("dtype ") + std::string(torch_name(dtype)) + " needs _rebuild_tensor_v3");
   }
-  if (args.size() >= 7 && g.is_global(callable, "torch._utils", "_rebuild_tensor_v3")) {
-    args[6] = g.global("torch", std::string(torch_name(dtype)));
-  }
-  const NodeId tensor = g.object(callable, g.tuple(std::move(args)));
-  if (!like.parameter) return tensor;
-  const Node old_param = g.at(like.node);  // a copy, for the same reason
-  std::vector<NodeId> param_args = g.at(old_param.args).items;
-  param_args[0] = tensor;
-  const NodeId param = g.object(old_param.callable, g.tuple(std::move(param_args)));
-  g.at(param).state = old_param.state;
-  return param;
+  spec.storage = storage;
+  spec.dtype = dtype;
+  spec.offset = offset;
+  spec.strides = strides;
+  return emit_tensor(g, spec);
 }
 
 // A new mapping of the same kind as `like` (a dict, or an OrderedDict keeping its BUILD

@@ -33,14 +33,55 @@ std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& sizes) {
   return strides;
 }
 
+TensorSpec spec_of(const Graph& g, const TensorRef& t) {
+  TensorSpec spec;
+  spec.storage = t.storage.node;
+  spec.dtype = t.dtype;
+  spec.offset = t.storage_offset;
+  spec.sizes = t.sizes;
+  spec.strides = t.strides;
+  spec.requires_grad = t.requires_grad;
+  spec.rebuild_version = t.rebuild_version;
+  if (t.metadata != kNoNode) {
+    spec.has_metadata = true;
+    for (const auto& [key, value] : g.at(t.metadata).entries) spec.metadata.emplace_back(g.at(key).text, g.at(value).flag);
+  }
+  spec.parameter = t.parameter;
+  spec.parameter_requires_grad = t.parameter_requires_grad;
+  spec.parameter_state = t.parameter_state;
+  return spec;
+}
+
+NodeId emit_tensor(Graph& g, const TensorSpec& spec) {
+  const bool v3 = spec.rebuild_version == 3 || storage_class(spec.dtype).empty();
+  std::vector<NodeId> args{spec.storage,        g.integer(static_cast<int64_t>(spec.offset)),
+                           make_int_tuple(g, spec.sizes), make_int_tuple(g, spec.strides),
+                           g.boolean(spec.requires_grad), g.ordered_dict()};
+  if (v3) args.push_back(g.global("torch", std::string(torch_name(spec.dtype))));
+  if (spec.has_metadata) {
+    std::vector<std::pair<NodeId, NodeId>> entries;
+    for (const auto& [key, value] : spec.metadata) entries.emplace_back(g.str(key), g.boolean(value));
+    args.push_back(g.dict(std::move(entries)));
+  }
+  const NodeId rebuild = g.global("torch._utils", v3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2");
+  const NodeId tensor = g.object(rebuild, g.tuple(std::move(args)));
+  if (!spec.parameter) return tensor;
+  const bool with_state = spec.parameter_state != kNoNode;
+  std::vector<NodeId> param_args{tensor, g.boolean(spec.parameter_requires_grad), g.ordered_dict()};
+  if (with_state) param_args.push_back(spec.parameter_state);
+  return g.object(g.global("torch._utils", with_state ? "_rebuild_parameter_with_state" : "_rebuild_parameter"),
+                  g.tuple(std::move(param_args)));
+}
+
 NodeId make_tensor_node(Graph& g, NodeId storage, DType dtype, uint64_t offset, const std::vector<int64_t>& sizes,
                         const std::vector<int64_t>& strides) {
-  std::vector<NodeId> args{storage, g.integer(static_cast<int64_t>(offset)), make_int_tuple(g, sizes),
-                           make_int_tuple(g, strides), g.boolean(false), g.ordered_dict()};
-  const bool v3 = storage_class(dtype).empty();
-  if (v3) args.push_back(g.global("torch", std::string(torch_name(dtype))));
-  const NodeId rebuild = g.global("torch._utils", v3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2");
-  return g.object(rebuild, g.tuple(std::move(args)));
+  TensorSpec spec;
+  spec.storage = storage;
+  spec.dtype = dtype;
+  spec.offset = offset;
+  spec.sizes = sizes;
+  spec.strides = strides;
+  return emit_tensor(g, spec);
 }
 
 }  // namespace fsdpshard

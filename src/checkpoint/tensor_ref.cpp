@@ -104,6 +104,85 @@ StorageRef parse_storage(const Graph& g, NodeId pid_node, const std::string& whe
   return s;
 }
 
+// What a node is, for messages: "a call of posix.system", "a list", …
+std::string describe(const Graph& g, NodeId id) {
+  if (id == kNoNode) return "missing";
+  if (const Node* cls = g.class_of(id)) return "a call of " + cls->text + "." + cls->name;
+  const std::string type = g.type_name(id);
+  return (std::string("aeiou").find(type[0]) == std::string::npos ? "a " : "an ") + type;
+}
+
+// torch.save writes backward_hooks as a fresh, empty collections.OrderedDict().
+bool is_empty_ordered_dict(const Graph& g, NodeId id) {
+  if (id == kNoNode || !g.is_instance(id, "collections", "OrderedDict")) return false;
+  const Node& n = g.at(id);
+  const bool no_args = n.args == kNoNode || (g.at(n.args).kind == NodeKind::Tuple && g.at(n.args).items.empty());
+  return n.construct == Construct::Reduce && no_args && n.kwargs == kNoNode && n.items.empty() &&
+         n.entries.empty() && n.state == kNoNode;
+}
+
+// The tensor metadata torch may append (torch._utils.get_tensor_metadata): str -> bool.
+bool is_tensor_metadata(const Graph& g, NodeId id) {
+  const Node& n = g.at(id);
+  if (n.kind == NodeKind::None) return true;
+  if (n.kind != NodeKind::Dict) return false;
+  for (const auto& [key, value] : n.entries) {
+    if (g.at(key).kind != NodeKind::Str || g.at(value).kind != NodeKind::Bool) return false;
+  }
+  return true;
+}
+
+// A rebuild call is a plain REDUCE: anything it received afterwards (BUILD state,
+// appended items) would run more code on the tensor at load time.
+std::string call_extras(const Graph& g, NodeId id, const char* what) {
+  const Node& n = g.at(id);
+  if (n.construct != Construct::Reduce) return std::string(what) + " is built by NEWOBJ, not called";
+  if (n.state != kNoNode) return std::string(what) + " receives a BUILD state";
+  if (!n.items.empty() || !n.entries.empty()) return std::string(what) + " receives appended items";
+  return "";
+}
+
+// Checks the arguments after size and stride (requires_grad, backward_hooks, [dtype],
+// [metadata]) against what torch.save writes; fills `t`, returns the first irregularity.
+std::string check_tail(const Graph& g, const std::vector<NodeId>& args, TensorRef& t) {
+  const std::size_t max_args = t.rebuild_version == 3 ? 8 : 7;
+  if (args.size() > max_args) {
+    return "_rebuild_tensor_v" + std::to_string(t.rebuild_version) + " has " + std::to_string(args.size()) +
+           " arguments, at most " + std::to_string(max_args) + " are torch's";
+  }
+  if (g.at(args[4]).kind != NodeKind::Bool) return "requires_grad is " + describe(g, args[4]) + ", not a bool";
+  t.requires_grad = g.at(args[4]).flag;
+  if (args.size() > 5 && !is_empty_ordered_dict(g, args[5])) {
+    return "backward_hooks is " + describe(g, args[5]) + ", not the empty OrderedDict() torch.save writes";
+  }
+  const std::size_t metadata_at = t.rebuild_version == 3 ? 7 : 6;
+  if (args.size() > metadata_at) {
+    if (!is_tensor_metadata(g, args[metadata_at])) {
+      return "the metadata argument is " + describe(g, args[metadata_at]) + ", not a dict of str -> bool";
+    }
+    if (g.at(args[metadata_at]).kind == NodeKind::Dict) t.metadata = args[metadata_at];
+  }
+  return call_extras(g, t.tensor_node, "the tensor");
+}
+
+// _rebuild_parameter(data, requires_grad, backward_hooks) or
+// _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state).
+std::string check_parameter(const Graph& g, const std::vector<NodeId>& args, bool with_state, TensorRef& t) {
+  const std::size_t want = with_state ? 4 : 3;
+  if (args.size() != want && !(args.size() == 2 && !with_state)) {
+    return "the nn.Parameter call has " + std::to_string(args.size()) + " arguments, torch writes " +
+           std::to_string(want);
+  }
+  if (g.at(args[1]).kind != NodeKind::Bool) return "the nn.Parameter's requires_grad is " + describe(g, args[1]);
+  t.parameter_requires_grad = g.at(args[1]).flag;
+  if (args.size() > 2 && !is_empty_ordered_dict(g, args[2])) {
+    return "the nn.Parameter's backward_hooks is " + describe(g, args[2]) +
+           ", not the empty OrderedDict() torch.save writes";
+  }
+  if (with_state) t.parameter_state = args[3];
+  return call_extras(g, t.node, "the nn.Parameter");
+}
+
 }  // namespace
 
 uint64_t StorageRef::nbytes() const { return untyped ? numel : numel * element_size(dtype); }
@@ -139,10 +218,11 @@ std::optional<TensorRef> recognize_tensor(const Graph& g, NodeId id, const std::
   TensorRef t;
   t.node = id;
   NodeId tensor = id;
+  std::vector<NodeId> parameter_args;
   if (is_rebuild_parameter(g, id)) {
-    const auto& args = tuple_items(g, g.at(id).args, where, "parameter arguments");
-    if (args.empty()) throw InputError(where + ": nn.Parameter without data");
-    tensor = args[0];
+    parameter_args = tuple_items(g, g.at(id).args, where, "parameter arguments");
+    if (parameter_args.empty()) throw InputError(where + ": nn.Parameter without data");
+    tensor = parameter_args[0];
     t.parameter = true;
   }
   int version = 0;
@@ -151,6 +231,7 @@ std::optional<TensorRef> recognize_tensor(const Graph& g, NodeId id, const std::
     return std::nullopt;
   }
   t.tensor_node = tensor;
+  t.rebuild_version = version;
   const auto& args = tuple_items(g, g.at(tensor).args, where, "arguments");
   if (args.size() < (version == 3 ? 7u : 5u)) {
     throw InputError(where + ": _rebuild_tensor_v" + std::to_string(version) +
@@ -174,6 +255,10 @@ std::optional<TensorRef> recognize_tensor(const Graph& g, NodeId id, const std::
     }
     if (!dtype) throw InputError(where + ": _rebuild_tensor_v3 with an unknown dtype");
     t.dtype = *dtype;
+  }
+  t.irregular = check_tail(g, args, t);
+  if (t.irregular.empty() && t.parameter) {
+    t.irregular = check_parameter(g, parameter_args, g.class_of(id)->name == "_rebuild_parameter_with_state", t);
   }
   // Bounds: every size and the reach of the view must stay far below overflow, and the
   // view must lie inside its storage.

@@ -66,6 +66,19 @@ void add_common_options(CLI::App& command, TransferOptions& options, TransferFla
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   command.add_flag("-q,--quiet", options.quiet, "No progress bar, no summary line");
+  add_allow_global_option(command, options.allowed_globals);
+}
+
+void add_allow_global_option(CLI::App& command, std::vector<std::string>& allowed) {
+  repeatable(command.add_option("--allow-global", allowed,
+                                "Write this Python global into the output although it can run code when torch.load "
+                                "reads the output (e.g. posix.system); repeatable. WARNING: only for an input you "
+                                "trust; without it such an output is refused (exit 2) and nothing is written"),
+             "MODULE.NAME")
+      ->check([](const std::string& name) {
+        const auto dot = name.rfind('.');
+        return dot == std::string::npos || dot == 0 || dot + 1 == name.size() ? "expected MODULE.NAME" : "";
+      });
 }
 
 CfgFormat parse_cfg_format(const std::string& text) {

@@ -22,6 +22,8 @@ struct TransferFlags {
 void add_selection_options(CLI::App& command, TransferOptions& options, TransferFlags& flags);
 void add_cfg_edit_options(CLI::App& command, CfgEdits& edits, TransferFlags& flags);
 void add_common_options(CLI::App& command, TransferOptions& options, TransferFlags& flags);
+// --allow-global MODULE.NAME (repeatable), for every command that writes a torch.save file.
+void add_allow_global_option(CLI::App& command, std::vector<std::string>& allowed);
 
 // Completes `options` from `flags` after parsing (filters in command-line order, sizes,
 // dtype, --set). InputError on bad values.

@@ -8,8 +8,8 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_paths.h"
-#include "fsdpshard/pickler.h"
 #include "fsdpshard/zip_writer.h"
 
 namespace fsdpshard {
@@ -83,7 +83,7 @@ int run_cfg(const CfgOptions& options) {
   for (auto& [key, value] : g.at(ckpt.root()).entries) {
     if (g.is_str(key, "xp.cfg")) value = cfg.node;
   }
-  const std::string pickle_bytes = pickle(g, ckpt.root());
+  const std::string pickle_bytes = pickle_output(g, ckpt.root(), ckpt.path(), target, options.allowed_globals);
   AtomicFile out(target, options.force || options.in_place);
   copy_with_new_pickle(ckpt, pickle_bytes, out);
   out.commit();

@@ -6,7 +6,7 @@
 #include "commands/cfg_output.h"
 #include "commands/fsdp_rank_output.h"
 #include "fsdpshard/error.h"
-#include "fsdpshard/pickler.h"
+#include "fsdpshard/output_guard.h"
 #include "util/format.h"
 
 namespace fsdpshard {
@@ -145,6 +145,7 @@ PlannedJob plan_fsdp_reshard(const ReshardOptions& o, int ranks) {
                                                                                 : fs::path(files.paths[0]).parent_path();
   if (fs::equivalent(input_folder, o.output, ec)) throw InputError("-o " + o.output + " is the input's folder; write elsewhere");
 
+  for (const auto& rank : files.ranks) refuse_irregular_tensors(*rank);
   Checkpoint& rank0 = *files.ranks[0];
   Graph& g = rank0.graph();
   const FsdpOptions fsdp{o.shapes_from, o.fsdp_units};
@@ -186,7 +187,7 @@ PlannedJob plan_fsdp_reshard(const ReshardOptions& o, int ranks) {
     file.format = FileFormat::TorchSave;
     file.writer = rank % std::max(ranks, 1);
     file.archive_root = fs::path(file.name).stem().string();  // as torch.save names it
-    file.header = pickle(g, root);
+    file.header = pickle_output(g, root, rank0.path(), o.output + "/" + file.name, o.allowed_globals);
     file.records = out.records_for(root);
     listing += "  " + file.name + ": " + std::to_string(file.records.size()) + " records, " +
                human_bytes(file.bytes()) + "\n";

@@ -14,8 +14,8 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_state.h"
-#include "fsdpshard/pickler.h"
 #include "fsdpshard/source.h"
 #include "util/format.h"
 
@@ -93,12 +93,14 @@ PlannedJob plan_gather(const GatherOptions& options) {
     // A per-rank FSDP state dict: every parameter from the pieces of all rank files.
     fsdp.emplace(gather_fsdp_state(options.input, options.from, {options.shapes_from, options.fsdp_units},
                                    options.selection));
+    for (const auto& rank : fsdp->files.ranks) refuse_irregular_tensors(*rank);
     ckpt = fsdp->files.ranks[0].get();
     source = fsdp->sharded.per_rank[0];
     state = fsdp->state;
     inputs = fsdp->files.paths;
   } else {
     single = std::make_unique<Checkpoint>(options.input);
+    refuse_irregular_tensors(*single);
     ckpt = single.get();
     source = resolve_source(*ckpt, options.from);
     std::vector<std::string> names;
@@ -136,7 +138,9 @@ PlannedJob plan_gather(const GatherOptions& options) {
   } else {
     file.format = FileFormat::TorchSave;
     file.archive_root = archive_root_for(options.output);
-    file.header = pickle(ckpt->graph(), output_root(*ckpt, options, state.mapping, cfg));
+    file.header = pickle_output(ckpt->graph(), output_root(*ckpt, options, state.mapping, cfg), ckpt->path(),
+                                options.output,
+                                options.allowed_globals);
     file.records = state.storages;
   }
   job.plan.files.push_back(std::move(file));

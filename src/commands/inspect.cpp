@@ -2,10 +2,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
+#include "fsdpshard/error.h"
+#include "fsdpshard/global_scan.h"
+#include "fsdpshard/unpickler.h"
+#include "fsdpshard/zip_reader.h"
 #include "util/format.h"
 #include "util/utf8.h"
 
@@ -34,6 +39,61 @@ json shape_json(const std::vector<int64_t>& sizes) {
 std::string record_name(const Checkpoint& ckpt, const StorageRef& storage) {
   if (ckpt.is_torch_file()) return "data/" + storage.key;
   return std::filesystem::path(ckpt.inputs()[ckpt.storage_location(storage).input]).filename().string();
+}
+
+// Every global the input's pickle (and, for a shard set, each torch shard's) names, with
+// where it sits and its verdict; paths in a shard are prefixed with the shard's file name.
+json globals_json(const Checkpoint& ckpt) {
+  std::map<std::string, GlobalSite> merged;
+  auto add = [&](const std::vector<GlobalSite>& sites, const std::string& prefix) {
+    for (const GlobalSite& site : sites) {
+      GlobalSite& into = merged[site.name];
+      if (into.uses == 0) {
+        into.name = site.name;
+        into.verdict = site.verdict;
+      }
+      into.uses += site.uses;
+      for (const auto& path : site.paths) {
+        if (into.paths.size() < kScanPaths) into.paths.push_back(prefix + path);
+      }
+    }
+  };
+  add(scan_globals(ckpt.graph(), ckpt.root(), kScanPaths, true), "");
+  for (const MemberScan& member : ckpt.member_scans()) {
+    add(member.globals, std::filesystem::path(member.file).filename().string() + ": ");
+  }
+  json globals = json::array();
+  for (const auto& [name, site] : merged) {
+    globals.push_back({{"name", name},
+                       {"weights_only_safe", site.verdict == GlobalVerdict::WeightsOnlySafe},
+                       {"verdict", verdict_name(site.verdict)},
+                       {"uses", site.uses},
+                       {"paths", site.paths}});
+  }
+  return globals;
+}
+
+json irregular_json(const Checkpoint& ckpt) {
+  json out = json::array();
+  for (const IrregularTensor& t : scan_irregular_tensors(ckpt.graph(), ckpt.root())) {
+    out.push_back({{"path", t.path}, {"problem", t.problem}});
+  }
+  for (const MemberScan& member : ckpt.member_scans()) {
+    for (const IrregularTensor& t : member.irregular) {
+      out.push_back({{"path", std::filesystem::path(member.file).filename().string() + ": " + t.path},
+                     {"problem", t.problem}});
+    }
+  }
+  return out;
+}
+
+// What torch.load(weights_only=False) of the input could run: the globals that can run
+// code, and the tensors whose rebuild call torch.save would not write.
+bool unsafe(const json& report) {
+  for (const auto& use : report["globals"]) {
+    if (use["verdict"] == verdict_name(GlobalVerdict::CanRunCode)) return true;
+  }
+  return !report["irregular_tensors"].empty();
 }
 
 json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
@@ -84,16 +144,48 @@ json build_report(const Checkpoint& ckpt, const InspectOptions& options) {
     const auto yaml = ckpt.cfg_yaml();
     report["cfg"] = yaml ? json(*yaml) : json(nullptr);
   }
-  json globals = json::array();
-  for (const GlobalUse& use : ckpt.globals()) {
-    globals.push_back({{"name", use.name}, {"weights_only_safe", use.weights_only_safe}});
-  }
-  report["globals"] = globals;
+  report["globals"] = globals_json(ckpt);
+  report["irregular_tensors"] = irregular_json(ckpt);
+  report["can_run_code"] = unsafe(report);
   return report;
 }
 
 // A key for people: '' for the empty one, lone surrogates and stray bytes escaped.
 std::string shown_key(const std::string& key) { return key.empty() ? "''" : utf8::printable(key); }
+
+// One line per global: name, verdict, where. `only_unsafe`: just those that can run code.
+void print_globals(const json& report, bool only_unsafe) {
+  for (const auto& use : report["globals"]) {
+    const bool can_run = use["verdict"] == verdict_name(GlobalVerdict::CanRunCode);
+    if (only_unsafe && !can_run) continue;
+    std::string where;
+    for (const auto& path : use["paths"]) where += (where.empty() ? "" : ", ") + path.get<std::string>();
+    const uint64_t uses = use["uses"].get<uint64_t>();
+    if (uses > use["paths"].size()) where += ", … (" + std::to_string(uses) + " uses)";
+    const char* says = can_run ? "CAN RUN CODE when torch.load(weights_only=False) reads it"
+                       : use["weights_only_safe"].get<bool>()
+                           ? "weights-only-safe"
+                           : "allowed-by-fsdpshard: runs no code; refused by torch.load(weights_only=True)";
+    std::printf("  %-44s %s\n      at %s\n", use["name"].get<std::string>().c_str(), says, where.c_str());
+  }
+  for (const auto& t : report["irregular_tensors"]) {
+    std::printf("  tensor %s: %s\n", t["path"].get<std::string>().c_str(), t["problem"].get<std::string>().c_str());
+  }
+}
+
+// --scan: the findings and one verdict line; the exit code says it for scripts.
+int print_scan(const json& report) {
+  const bool bad = report["can_run_code"].get<bool>();
+  if (bad) print_globals(report, true);
+  std::size_t not_weights_only = 0;
+  for (const auto& use : report["globals"]) not_weights_only += use["weights_only_safe"].get<bool>() ? 0 : 1;
+  std::printf("%s: %s\n", report["file"].get<std::string>().c_str(),
+              bad ? "UNSAFE: torch.load(weights_only=False) of it could run code"
+                  : not_weights_only == 0 ? "clean: every global is on torch's weights_only list"
+                                          : "clean: no global can run code (some are outside torch's weights_only "
+                                            "list; fsdpshard allows them)");
+  return bad ? 1 : 0;
+}
 
 void print_human(const json& report) {
   std::printf("%s\n", report["file"].get<std::string>().c_str());
@@ -132,16 +224,51 @@ void print_human(const json& report) {
     else std::fputs(report["cfg"].get<std::string>().c_str(), stdout);
   }
   std::printf("\npython globals referenced (nothing was imported or run):\n");
-  for (const auto& use : report["globals"]) {
-    const bool safe = use["weights_only_safe"].get<bool>();
-    std::printf("  %-52s %s\n", use["name"].get<std::string>().c_str(),
-                safe ? "" : "refused by torch.load(weights_only=True)");
+  print_globals(report, false);
+}
+
+// --scan of a torch.save file that is no checkpoint fsdpshard can open (a tensor whose
+// storage is a call, say): its pickle alone still says what torch.load would import, as
+// picklescan reads it. Exit 1 when that can run code; else the file's own error (exit 2).
+int scan_unopenable(const std::string& path, const InputError& why) {
+  if (input_kind(path) != InputKind::TorchSave) throw why;
+  Graph graph;
+  try {
+    const ZipReader zip(path);
+    unpickle(zip.read(zip.require("data.pkl")), graph, path + ": data.pkl");
+  } catch (const InputError&) {
+    throw why;
   }
+  json report;
+  report["file"] = path;
+  json globals = json::array();
+  for (const GlobalSite& site : scan_globals(graph, graph.root, kScanPaths, true)) {
+    globals.push_back({{"name", site.name},
+                       {"weights_only_safe", site.verdict == GlobalVerdict::WeightsOnlySafe},
+                       {"verdict", verdict_name(site.verdict)},
+                       {"uses", site.uses},
+                       {"paths", site.paths}});
+  }
+  report["globals"] = globals;
+  report["irregular_tensors"] = json::array();
+  report["can_run_code"] = unsafe(report);
+  if (!report["can_run_code"].get<bool>()) throw why;
+  std::printf("%s\n", why.what());
+  return print_scan(report);
 }
 
 }  // namespace
 
 int run_inspect(const InspectOptions& options) {
+  if (options.scan && !options.json) {
+    std::unique_ptr<Checkpoint> opened;
+    try {
+      opened = std::make_unique<Checkpoint>(options.path);
+    } catch (const InputError& e) {
+      return scan_unopenable(options.path, e);
+    }
+    return print_scan(build_report(*opened, options));
+  }
   const Checkpoint ckpt(options.path);
   const json report = build_report(ckpt, options);
   if (options.json) {
@@ -152,7 +279,7 @@ int run_inspect(const InspectOptions& options) {
   } else {
     print_human(report);
   }
-  return 0;
+  return options.scan && report["can_run_code"].get<bool>() ? 1 : 0;
 }
 
 }  // namespace fsdpshard

@@ -14,8 +14,8 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_state.h"
-#include "fsdpshard/pickler.h"
 #include "fsdpshard/sharding.h"
 #include "fsdpshard/source.h"
 #include "util/format.h"
@@ -48,6 +48,7 @@ std::string index_json(uint64_t total_size, const std::map<std::string, std::str
 
 PlannedJob plan_reshard(const ReshardOptions& options, int ranks) {
   auto ckpt = std::make_unique<Checkpoint>(options.input);
+  refuse_irregular_tensors(*ckpt);
   const StateDict source = resolve_source(*ckpt, options.from);
   std::vector<std::string> names;
   std::vector<DType> dtypes;
@@ -90,7 +91,8 @@ PlannedJob plan_reshard(const ReshardOptions& options, int ranks) {
     } else {
       file.format = FileFormat::TorchSave;
       file.archive_root = std::filesystem::path(file.name).stem().string();
-      file.header = pickle(ckpt->graph(), state.mapping);
+      file.header = pickle_output(ckpt->graph(), state.mapping, ckpt->path(), options.output + "/" + file.name,
+                                  options.allowed_globals);
       file.records = state.storages;
     }
     for (const auto& t : state.tensors) {

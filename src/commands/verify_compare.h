@@ -1,7 +1,9 @@
 // Element-wise comparison of two tensors for `fsdpshard verify`, streamed through bounded
 // buffers: bitwise when the dtypes agree and no tolerance is asked, else in float64
 // (complex128 for complex dtypes) with |a - b| <= atol + rtol·|b| (numpy.isclose's rule);
-// NaN equals NaN at the same position.
+// NaN equals NaN at the same position. Integer and bool tensors (on both sides) compare
+// exactly as integers under any tolerance: float64 holds integers only up to 2^53, so
+// int64 values beyond it would otherwise round to "equal".
 #pragma once
 
 #include <cstdint>
