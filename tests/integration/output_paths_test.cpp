@@ -80,7 +80,7 @@ std::string training() { return fixture("training/checkpoint.th"); }
 
 // ---- 1. --force on folders, outputs that are inputs -------------------------------
 
-TEST(OutputSafety, ReshardForceNeverDeletesTheInputOrItsNeighbours) {
+TEST(OutputPaths, ReshardForceNeverDeletesTheInputOrItsNeighbours) {
   TempDir dir;
   const std::string work = dir.file("work");
   copy(training(), work + "/ck.th");
@@ -103,7 +103,7 @@ TEST(OutputSafety, ReshardForceNeverDeletesTheInputOrItsNeighbours) {
   EXPECT_EQ(snapshot(dir.path()), before);
 }
 
-TEST(OutputSafety, AnOutputFolderThatIsOrHoldsAnInputIsRefusedEvenWhenItLooksLikeOurs) {
+TEST(OutputPaths, AnOutputFolderThatIsOrHoldsAnInputIsRefusedEvenWhenItLooksLikeOurs) {
   TempDir dir;
   // A shard set and an FSDP run: exactly what fsdpshard writes, so only the input check stands in the way.
   const std::string shards = dir.file("shards");
@@ -124,7 +124,7 @@ TEST(OutputSafety, AnOutputFolderThatIsOrHoldsAnInputIsRefusedEvenWhenItLooksLik
   EXPECT_EQ(snapshot(dir.path()), before);
 }
 
-TEST(OutputSafety, AFileOutputThatIsAnInputIsRefusedThroughLinks) {
+TEST(OutputPaths, AFileOutputThatIsAnInputIsRefusedThroughLinks) {
   TempDir dir;
   copy(training(), dir.file("ck.th"));
   ASSERT_EQ(::link(dir.file("ck.th").c_str(), dir.file("hard.th").c_str()), 0);
@@ -147,7 +147,7 @@ TEST(OutputSafety, AFileOutputThatIsAnInputIsRefusedThroughLinks) {
   EXPECT_EQ(snapshot(dir.path()), before);
 }
 
-TEST(OutputSafety, ForceReplacesAPreviousOutputAndOnlyThat) {
+TEST(OutputPaths, ForceReplacesAPreviousOutputAndOnlyThat) {
   TempDir dir;
   const std::string out = dir.file("out");
   ASSERT_EQ(run_fsdpshard({"reshard", training(), "-o", out, "--shards", "3", "-q"}).exit_code, 0);
@@ -196,7 +196,7 @@ TEST(OutputSafety, ForceReplacesAPreviousOutputAndOnlyThat) {
 
 // ---- 2. non-regular outputs ---------------------------------------------------------
 
-TEST(OutputSafety, NonRegularOutputsAreRefusedAndKeepTheirNode) {
+TEST(OutputPaths, NonRegularOutputsAreRefusedAndKeepTheirNode) {
   TempDir dir;
   copy(training(), dir.file("ck.th"));
   // A character device of our own, like /dev/null (1, 3), a FIFO, a socket, a folder, a dangling link.
@@ -242,7 +242,7 @@ TEST(OutputSafety, NonRegularOutputsAreRefusedAndKeepTheirNode) {
 
 // ---- 3. in-place and --force keep links, modes, owners -------------------------------
 
-TEST(OutputSafety, CfgInPlaceOnALinkEditsTheTargetAndKeepsLinkModeAndOwner) {
+TEST(OutputPaths, CfgInPlaceOnALinkEditsTheTargetAndKeepsLinkModeAndOwner) {
   TempDir dir;
   copy(training(), dir.file("pristine.th"));
   copy(training(), dir.file("real.th"));
@@ -269,7 +269,7 @@ TEST(OutputSafety, CfgInPlaceOnALinkEditsTheTargetAndKeepsLinkModeAndOwner) {
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"link.th", "pristine.th", "real.th"}));
 }
 
-TEST(OutputSafety, ForceKeepsTheReplacedFilesModeAndNewFilesFollowTheUmask) {
+TEST(OutputPaths, ForceKeepsTheReplacedFilesModeAndNewFilesFollowTheUmask) {
   TempDir dir;
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -299,7 +299,7 @@ TEST(OutputSafety, ForceKeepsTheReplacedFilesModeAndNewFilesFollowTheUmask) {
 
 // ---- 4. output paths that cannot work ------------------------------------------------
 
-TEST(OutputSafety, ImpossibleOutputPathsAreRefusedBeforeAnyWork) {
+TEST(OutputPaths, ImpossibleOutputPathsAreRefusedBeforeAnyWork) {
   TempDir dir;
   copy(training(), dir.file("ck.th"));
   fs::create_directory(dir.file("out"));
@@ -328,7 +328,7 @@ TEST(OutputSafety, ImpossibleOutputPathsAreRefusedBeforeAnyWork) {
 
 // ---- 5. under mpirun: one line, one exit code, no abort ------------------------------
 
-TEST(OutputSafety, UnderMpirunABadInputIsOneLineExitTwoAndNoAbort) {
+TEST(OutputPaths, UnderMpirunABadInputIsOneLineExitTwoAndNoAbort) {
   TempDir dir;
   write_file(dir.file("bad.th"), std::string(200, 'x'));
   copy(training(), dir.file("ck.th"));
@@ -369,7 +369,7 @@ CommandResult gather_with_a_folder_per_rank(const std::string& dir, int ranks) {
               "cd \"$0/$OMPI_COMM_WORLD_RANK\" && exec \"$1\" gather ck.th -o out.th -q", dir, fsdpshard_binary()});
 }
 
-TEST(OutputSafety, UnderMpirunAFailureOnlyOneRankSawIsSaidOnceByRankZero) {
+TEST(OutputPaths, UnderMpirunAFailureOnlyOneRankSawIsSaidOnceByRankZero) {
   for (int bad_rank : {1, 0, 2}) {
     SCOPED_TRACE("bad input on rank " + std::to_string(bad_rank));
     TempDir dir;
@@ -391,7 +391,7 @@ TEST(OutputSafety, UnderMpirunAFailureOnlyOneRankSawIsSaidOnceByRankZero) {
   }
 }
 
-TEST(OutputSafety, UnderMpirunCfgAndInspectRunOnceOnRankZero) {
+TEST(OutputPaths, UnderMpirunCfgAndInspectRunOnceOnRankZero) {
   TempDir dir;
   copy(training(), dir.file("ck.th"));
   // Every rank used to write the same file: one of them then failed with "exists".
