@@ -91,7 +91,8 @@ void ZipWriter::begin(std::string_view name, uint64_t size, std::optional<uint32
   put_le32(header, kLocalHeaderSignature);
   put_le16(header, zip64_extra ? kVersionZip64 : kVersionDefault);
   // A record with bytes gets its CRC and sizes in a data descriptor after them (as miniz
-  // does), so nothing before the data waits for it; the local fields stay 0.
+  // does), so nothing before the data waits for it; the local fields stay 0, or mark
+  // the sizes as being in the zip64 extra.
   put_le16(header, static_cast<uint16_t>(name_flags(entry.name) | (size > 0 ? kFlagDataDescriptor : 0)));
   put_le16(header, kMethodStored);
   put_le16(header, kDosTime);
