@@ -43,10 +43,17 @@ SETS = ["optim.lr=1e-5", "optim.epochs=50", "dataset.train.path=/data/ft"]
 
 
 def torch2_python() -> str | None:
-    """An interpreter with torch >= 2.1 (for mmap=True), if this machine has one."""
-    for candidate in (os.environ.get("FSDPSHARD_BENCH_TORCH2_PYTHON"), os.path.join(REPO, ".venv-golden/bin/python")):
+    """An interpreter with torch >= 2.1 (for mmap=True): FSDPSHARD_TORCH2_PYTHON, else the
+    cached venv of launch/torch2-venv.sh. None when neither exists, which is an error
+    where the torch 2.x contenders are required (CI=true, FSDPSHARD_REQUIRE_TORCH2=1)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for candidate in (os.environ.get("FSDPSHARD_TORCH2_PYTHON"),
+                      os.path.join(cache, "fsdpshard", "venv-torch2", "bin", "python")):
         if candidate and os.path.exists(candidate):
             return candidate
+    if os.environ.get("CI") == "true" or os.environ.get("FSDPSHARD_REQUIRE_TORCH2") == "1":
+        sys.exit("bench.py: the torch 2.x venv is required for the mmap=True contender and is missing "
+                 "(launch/torch2-venv.sh)")
     return None
 
 

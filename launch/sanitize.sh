@@ -16,6 +16,9 @@ if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
     -DFSDPSHARD_SANITIZE=ON -DFSDPSHARD_NCCL=OFF >/dev/null
 fi
+# The torch 2.x tests run here too, as in launch/test.sh: a missing venv fails them.
+FSDPSHARD_TORCH2_PYTHON=$("$ROOT/launch/torch2-venv.sh")
+export FSDPSHARD_TORCH2_PYTHON FSDPSHARD_REQUIRE_TORCH2=1
 if [[ $(id -u) -eq 0 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi

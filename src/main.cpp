@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
       ->type_name("KEY")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  gather_cmd->add_option("--version-string", gather.version_string, "'version' of an export when the input has none")
+  gather_cmd->add_option("--version-string", gather.version_string,
+                         "--to export: 'version' when the input has no string 'version' of its own (which is "
+                         "kept); default: the latest AudioCraft release, whose export_lm writes it")
       ->capture_default_str();
   gather_cmd->add_option("--shapes-from", gather.shapes_from,
                          "FSDP rank files: take full parameter shapes from this state dict (default: rank 0's "

@@ -63,10 +63,14 @@ struct TransferOptions {
   std::vector<std::string> allowed_globals;  // --allow-global MODULE.NAME (output_guard.h)
 };
 
+// The latest AudioCraft release (PyPI `audiocraft` 1.3.0, tag v1.3.0): what `export_lm`
+// of that release writes as 'version' (its own __version__; main says 1.4.0a2).
+inline constexpr const char* kAudiocraftRelease = "1.3.0";
+
 struct GatherOptions : TransferOptions {
   GatherTarget target = GatherTarget::Training;
-  std::vector<std::string> keep;           // top-level keys passed through (--to training)
-  std::string version_string = "1.3.0";    // 'version' of an export when the input has none
+  std::vector<std::string> keep;                  // top-level keys passed through (--to training)
+  std::string version_string = kAudiocraftRelease;  // 'version' of an export when the input has none
 };
 int run_gather(const GatherOptions& options);
 

@@ -1,6 +1,9 @@
 // Writes torch.save-compatible zip archives (FORMATS.md §1): one root folder, stored
 // records whose data starts 64-byte aligned, correct CRC-32 (libdeflate), zip64 when a
 // size or offset reaches 4 GiB. Records stream: memory does not grow with their size.
+// The layout is miniz's, byte count for byte count (local header, zip64 and padding
+// extras, data descriptor), so an archive holding torch 2.7+'s '.format_version' stays
+// right for torch.load's computed storage offsets.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +20,19 @@ namespace archive {
 class BufferedWriter;
 }
 
+// The record torch 2.7+ writes with the alignment its storages were saved with.
+inline constexpr std::string_view kStorageAlignmentRecord = ".storage_alignment";
+// Largest data alignment: its padding must fit one extra field next to a zip64 extra.
+inline constexpr uint64_t kMaxAlignment = 32768;
+
 struct ZipWriterOptions {
   // Sizes and offsets at or above this use zip64 fields. Only tests lower it.
   uint64_t zip64_threshold = 0xFFFFFFFFull;
   // Names the output in error messages ("writing <label>: no space left on device").
   std::string label = "zip archive";
+  // Every record's data starts at a multiple of this (1..kMaxAlignment): torch's 64, or
+  // what the '.storage_alignment' of an archive being copied says.
+  uint64_t alignment = 64;
 };
 
 class ZipWriter {
@@ -40,8 +51,9 @@ class ZipWriter {
   // A record streamed in pieces: begin with its exact size, append() until that many
   // bytes were given, then end(). The CRC is computed on the way, unless begin() was
   // given it (`known_crc`: bytes copied unchanged from a record that states its CRC).
-  // Names are relative to the root; "constants.pkl" and ".format_version" are refused
-  // (FORMATS.md §1: they change how torch.load reads the archive).
+  // Names are relative to the root; "constants.pkl" is refused (InputError: torch.load
+  // would read a TorchScript archive), and '.storage_alignment' must hold the options'
+  // alignment (InputError at end() otherwise; its bytes go through append()).
   void begin(std::string_view name, uint64_t size, std::optional<uint32_t> known_crc = std::nullopt);
   void append(const void* data, std::size_t size);
   // Appends `size` bytes of `in_fd` from `offset`, copied by the kernel without passing
@@ -76,6 +88,8 @@ class ZipWriter {
   uint64_t record_remaining_ = 0;
   uint32_t running_crc_ = 0;
   std::optional<uint32_t> known_crc_;
+  bool checking_alignment_ = false;  // the open record is '.storage_alignment'
+  std::string alignment_text_;       // … and these are its bytes so far
 };
 
 }  // namespace fsdpshard

@@ -35,19 +35,6 @@ void BufferedWriter::copy_from(int in_fd, uint64_t in_offset, uint64_t size, con
   position_ += size;
 }
 
-void BufferedWriter::patch(uint64_t offset, const void* data, std::size_t size) {
-  if (offset + size > position_) throw std::logic_error("BufferedWriter::patch past the end");
-  const uint64_t buffer_start = position_ - buffer_.size();
-  if (offset >= buffer_start) {
-    std::memcpy(buffer_.data() + (offset - buffer_start), data, size);
-  } else if (offset + size <= buffer_start) {
-    pwrite_exact(fd_, data, size, offset, what_);
-  } else {
-    flush();
-    pwrite_exact(fd_, data, size, offset, what_);
-  }
-}
-
 void BufferedWriter::flush() {
   if (buffer_.empty()) return;
   write_exact(fd_, buffer_.data(), buffer_.size(), what_);

@@ -1,7 +1,6 @@
 // Sequential output to a file descriptor with a bounded buffer: headers and small pieces
 // are gathered into one write(2); large pieces bypass the buffer and go straight to the
-// kernel, so memory stays bounded whatever the record sizes. patch() rewrites bytes
-// already written (a CRC placeholder), in the buffer or with pwrite.
+// kernel, so memory stays bounded whatever the record sizes.
 #pragma once
 
 #include <cstddef>
@@ -21,8 +20,6 @@ class BufferedWriter {
   // Appends `size` bytes of `in_fd` from `in_offset`, copied by the kernel (copy_exact);
   // `in_path` and `what` name the input bytes in errors.
   void copy_from(int in_fd, uint64_t in_offset, uint64_t size, const std::string& in_path, const std::string& what);
-  // Overwrites `size` bytes at `offset` (< position()).
-  void patch(uint64_t offset, const void* data, std::size_t size);
   void flush();
 
   uint64_t position() const { return position_; }  // bytes written, buffered ones included

@@ -34,6 +34,10 @@ uint32_t field32(uint64_t value, bool zip64) {
 
 ZipWriter::ZipWriter(int fd, std::string root, ZipWriterOptions options)
     : root_(std::move(root)), options_(std::move(options)) {
+  if (options_.alignment < 1 || options_.alignment > kMaxAlignment) {
+    throw std::invalid_argument("ZipWriter: alignment " + std::to_string(options_.alignment) + " is not in 1.." +
+                                std::to_string(kMaxAlignment));
+  }
   if (root_.empty() || root_.find('/') != std::string::npos) {
     throw std::invalid_argument("ZipWriter: root folder '" + root_ + "' must be one plain name");
   }
@@ -55,45 +59,59 @@ void ZipWriter::add(std::string_view name, const void* data, std::size_t size) {
 void ZipWriter::begin(std::string_view name, uint64_t size, std::optional<uint32_t> known_crc) {
   if (in_record_ || finished_) throw std::logic_error("ZipWriter::begin: record still open or archive finished");
   if (name.empty()) throw std::invalid_argument("ZipWriter: empty record name");
-  if (name == "constants.pkl" || name == ".format_version") {
-    throw InputError("refusing to write record '" + std::string(name) +
-                     "': it changes how torch.load reads the archive");
+  if (name == "constants.pkl") {
+    throw InputError("refusing to write record 'constants.pkl': torch.load would read the archive as TorchScript");
   }
   Entry entry{root_ + "/" + std::string(name), out_->position(), size, 0};
   if (entry.name.size() > 0xFFFF) throw InputError("record name too long: " + entry.name);
   if (!names_.insert(entry.name).second) {
     throw std::logic_error("ZipWriter: record '" + std::string(name) + "' written twice");
   }
+  checking_alignment_ = name == kStorageAlignmentRecord;
+  if (checking_alignment_ && size > 16) {
+    throw InputError("refusing to write record '.storage_alignment' of " + std::to_string(size) + " bytes");
+  }
+  alignment_text_.clear();
 
-  const bool zip64 = size >= options_.zip64_threshold;
-  const std::size_t zip64_extra = zip64 ? 4 + 16 : 0;
-  // Pad with an "FB" extra field so the data starts on a 64-byte boundary, as PyTorch
-  // does (aligned tensor pointers under mmap). It is present even when empty.
+  // miniz's layout (mz_zip_writer_add_mem_ex_v2 as PyTorch calls it), which torch.load
+  // reproduces when it computes storage offsets instead of reading them (files with
+  // '.format_version'): a local zip64 extra when the size or the header's own offset
+  // reaches 4 GiB, holding both sizes and/or that offset; then the "FB" padding extra
+  // (present even when empty) so the data starts on an `alignment` boundary.
+  const bool big_size = size >= options_.zip64_threshold;
+  const bool big_offset = entry.header_offset >= options_.zip64_threshold;
+  const std::size_t zip64_extra = big_size || big_offset ? 4 + (big_size ? 16 : 0) + (big_offset ? 8 : 0) : 0;
   const uint64_t unpadded =
       entry.header_offset + kLocalHeaderSize + entry.name.size() + zip64_extra + 4;
-  const uint16_t padding =
-      static_cast<uint16_t>((kDataAlignment - unpadded % kDataAlignment) % kDataAlignment);
+  const uint64_t alignment = options_.alignment;
+  const uint16_t padding = static_cast<uint16_t>((alignment - unpadded % alignment) % alignment);
 
   std::string header;
   header.reserve(kLocalHeaderSize + entry.name.size() + zip64_extra + 4 + padding);
   put_le32(header, kLocalHeaderSignature);
-  put_le16(header, zip64 ? kVersionZip64 : kVersionDefault);
-  put_le16(header, name_flags(entry.name));
+  put_le16(header, zip64_extra ? kVersionZip64 : kVersionDefault);
+  // A record with bytes gets its CRC and sizes in a data descriptor after them (as miniz
+  // does), so nothing before the data waits for it; the local fields stay 0, or mark
+  // the sizes as being in the zip64 extra.
+  put_le16(header, static_cast<uint16_t>(name_flags(entry.name) | (size > 0 ? kFlagDataDescriptor : 0)));
   put_le16(header, kMethodStored);
   put_le16(header, kDosTime);
   put_le16(header, kDosDate);
-  put_le32(header, 0);  // CRC-32, patched by end() once the bytes were seen
-  put_le32(header, field32(size, zip64));  // compressed size
-  put_le32(header, field32(size, zip64));  // uncompressed size
+  put_le32(header, 0);  // CRC-32: in the data descriptor (0 is also the CRC of no bytes)
+  put_le32(header, big_size ? kZip64Marker32 : 0);  // compressed size
+  put_le32(header, big_size ? kZip64Marker32 : 0);  // uncompressed size
   put_le16(header, static_cast<uint16_t>(entry.name.size()));
   put_le16(header, static_cast<uint16_t>(zip64_extra + 4 + padding));
   header += entry.name;
-  if (zip64) {
-    // A local zip64 extra carries both sizes (APPNOTE 4.5.3).
+  if (zip64_extra) {
+    // Only the fields that need 64 bits, in APPNOTE 4.5.3's order.
     put_le16(header, kZip64ExtraId);
-    put_le16(header, 16);
-    put_le64(header, size);
-    put_le64(header, size);
+    put_le16(header, static_cast<uint16_t>(zip64_extra - 4));
+    if (big_size) {
+      put_le64(header, size);
+      put_le64(header, size);
+    }
+    if (big_offset) put_le64(header, entry.header_offset);
   }
   put_le16(header, kPaddingExtraId);
   put_le16(header, padding);
@@ -110,6 +128,7 @@ void ZipWriter::begin(std::string_view name, uint64_t size, std::optional<uint32
 void ZipWriter::append(const void* data, std::size_t size) {
   check_append(size);
   if (!known_crc_) running_crc_ = crc32_update(running_crc_, data, size);
+  if (checking_alignment_) alignment_text_.append(static_cast<const char*>(data), size);
   out_->write(data, size);
   record_remaining_ -= size;
 }
@@ -117,6 +136,7 @@ void ZipWriter::append(const void* data, std::size_t size) {
 void ZipWriter::append_from_file(int in_fd, uint64_t offset, uint64_t size, const std::string& in_path) {
   check_append(size);
   if (!known_crc_) throw std::logic_error("ZipWriter::append_from_file: the record was begun without its CRC");
+  if (checking_alignment_) throw std::logic_error("ZipWriter: '.storage_alignment' is checked, give its bytes to append()");
   out_->copy_from(in_fd, offset, size, in_path, "tensor bytes at offset " + std::to_string(offset));
   record_remaining_ -= size;
 }
@@ -136,10 +156,27 @@ void ZipWriter::end() {
     throw std::logic_error("ZipWriter::end: record '" + entry.name + "' is " +
                            std::to_string(record_remaining_) + " bytes short");
   }
+  if (checking_alignment_ && alignment_text_ != std::to_string(options_.alignment)) {
+    // torch.load computes storage offsets from this number (FORMATS.md §1): it must be
+    // the alignment the records are really written with.
+    throw InputError("refusing to write record '.storage_alignment' = '" + alignment_text_ +
+                     "': the records are aligned to " + std::to_string(options_.alignment));
+  }
   entry.crc32 = known_crc_ ? *known_crc_ : running_crc_;
-  unsigned char crc[4];
-  store_le32(crc, entry.crc32);
-  out_->patch(entry.header_offset + 14, crc, sizeof crc);
+  if (entry.size > 0) {
+    // miniz's data descriptor: 64-bit sizes once the size or the header offset needs zip64.
+    std::string descriptor;
+    put_le32(descriptor, kDataDescriptorSignature);
+    put_le32(descriptor, entry.crc32);
+    if (entry.size >= options_.zip64_threshold || entry.header_offset >= options_.zip64_threshold) {
+      put_le64(descriptor, entry.size);
+      put_le64(descriptor, entry.size);
+    } else {
+      put_le32(descriptor, static_cast<uint32_t>(entry.size));
+      put_le32(descriptor, static_cast<uint32_t>(entry.size));
+    }
+    out_->write(descriptor);
+  }
   in_record_ = false;
 }
 

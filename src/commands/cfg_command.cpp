@@ -15,11 +15,38 @@
 namespace fsdpshard {
 namespace {
 
+// The data alignment the copy must keep: what the input's '.storage_alignment' says
+// (torch 2.7+; torch.load computes storage offsets from it), else torch's 64.
+uint64_t storage_alignment_of(const ZipReader& in) {
+  const ZipRecord* record = in.find(kStorageAlignmentRecord);
+  if (!record) return ZipWriterOptions{}.alignment;
+  const std::string text = record->size <= 16 ? in.read(*record) : std::string("(") + std::to_string(record->size) + " bytes)";
+  uint64_t value = 0;
+  bool digits = !text.empty();
+  for (char c : text) {
+    if (c < '0' || c > '9' || value > kMaxAlignment) {
+      digits = false;
+      break;
+    }
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!digits || value < 1 || value > kMaxAlignment) {
+    throw InputError(in.path() + ": record '.storage_alignment' holds '" + text + "', not an alignment in 1.." +
+                     std::to_string(kMaxAlignment));
+  }
+  return value;
+}
+
 // Copies every record of `ckpt` except data.pkl, which is replaced by `pickle_bytes`.
-// Records keep their names, order and bytes; the archive keeps its root folder.
+// Records keep their names, order and bytes (torch 2.x's '.format_version',
+// '.storage_alignment', '.data/serialization_id' included), the data its alignment, and
+// the archive its root folder.
 void copy_with_new_pickle(const Checkpoint& ckpt, const std::string& pickle_bytes, AtomicFile& out) {
   const ZipReader& in = ckpt.archive();
-  ZipWriter zip(out.fd(), in.root());
+  ZipWriterOptions options;
+  options.alignment = storage_alignment_of(in);
+  options.label = out.target();
+  ZipWriter zip(out.fd(), in.root(), options);
   std::vector<char> buffer(16u << 20);
   for (const ZipRecord& record : in.records()) {
     if (record.name == "data.pkl") {

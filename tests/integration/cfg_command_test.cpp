@@ -49,6 +49,11 @@ TEST(CfgCommand, YamlFormatLoadsWithWeightsOnlyWhenNothingElseNeedsPickles) {
   ASSERT_EQ(y.exit_code, 0) << y.err;
   const auto cy = run_python("cfg_check.py", {fixture("training/checkpoint.th"), as_yaml, "--expect-type", "str"});
   EXPECT_EQ(cy.exit_code, 0) << cy.out << cy.err;
+  // The whole training file then loads with weights_only=True; torch 1.13's weights-only
+  // loader lacks BINFLOAT (the history's floats), so torch 2.x says it.
+  FSDPSHARD_REQUIRE_TORCH2(venv);
+  const auto safe = run_python2(venv, "load_weights_only.py", {as_yaml});
+  EXPECT_EQ(safe.exit_code, 0) << safe.out << safe.err;
 }
 
 TEST(CfgCommand, InPlaceReplacesAtomicallyAndRefusesOverwritingWithoutForce) {

@@ -20,7 +20,8 @@ def rank_files(folder):
     files = [os.path.join(folder, "checkpoint.th")]
     while os.path.exists(f"{files[0]}.{len(files)}"):
         files.append(f"{files[0]}.{len(files)}")
-    return [torch.load(f, map_location="cpu") for f in files]
+    # weights_only=False: xp.cfg is a DictConfig, which torch >= 2.6's default refuses.
+    return [torch.load(f, map_location="cpu", weights_only=False) for f in files]
 
 
 def bits(t):

@@ -261,7 +261,11 @@ TEST(ZipWriter, RefusesMisuse) {
   const int fd = open_out(dir.file("x.zip"));
   ZipWriter writer(fd, "archive");
   EXPECT_THROW(writer.add("constants.pkl", std::string("x")), InputError);
-  EXPECT_THROW(writer.add(".format_version", std::string("1")), InputError);
+  {
+    // The alignment record must say what the records really use (64 unless told).
+    ZipWriter other(fd, "archive");
+    EXPECT_THROW(other.add(".storage_alignment", std::string("4096")), InputError);
+  }
   writer.begin("data/0", 4);
   EXPECT_THROW(writer.append("12345", 5), std::logic_error);
   writer.append("12", 2);
@@ -271,6 +275,56 @@ TEST(ZipWriter, RefusesMisuse) {
   EXPECT_THROW(writer.add("data/0", std::string("dup")), std::logic_error);
   EXPECT_THROW(ZipWriter(fd, "a/b"), std::invalid_argument);
   ::close(fd);
+}
+
+// torch 2.15 archives (the committed goldens: '.format_version', '.storage_alignment',
+// '.data/serialization_id') copied record by record come out with miniz's layout: every
+// local header and every record's data at the offset torch put it, so torch.load's
+// computed storage offsets (calculate_storage_offsets, meta loads) stay right.
+TEST(ZipWriter, CopyOfATorch2ArchiveKeepsEveryOffsetTorchWrote) {
+  TempDir dir;
+  for (const char* golden : {"training/checkpoint.th", "fsdp/checkpoint.th", "exported/state_dict.bin",
+                             "new_dtypes.pt"}) {
+    SCOPED_TRACE(golden);
+    const ZipReader original(test::source_dir() + "/tests/fixtures/golden/" + golden);
+    ASSERT_NE(original.find(".format_version"), nullptr);
+    const std::string out = dir.file("copy.pt");
+    copy_archive(original, out, original.root());
+    const ZipReader copy(out);
+    ASSERT_EQ(copy.records().size(), original.records().size());
+    for (std::size_t i = 0; i < copy.records().size(); ++i) {
+      const ZipRecord& a = original.records()[i];
+      const ZipRecord& b = copy.records()[i];
+      EXPECT_EQ(b.name, a.name);
+      EXPECT_EQ(b.data_offset, a.data_offset) << a.name;
+      EXPECT_EQ(b.crc32, a.crc32) << a.name;
+      EXPECT_EQ(copy.read(b), original.read(a)) << a.name;
+    }
+    EXPECT_EQ(copy.file_size(), original.file_size());
+  }
+}
+
+// Another '.storage_alignment' (torch.utils.serialization.config.save.storage_alignment)
+// is kept with the records aligned to it.
+TEST(ZipWriter, WritesTheAlignmentItIsGiven) {
+  TempDir dir;
+  const std::string path = dir.file("a.pt");
+  const int fd = open_out(path);
+  ZipWriterOptions options;
+  options.alignment = 4096;
+  ZipWriter writer(fd, "archive", options);
+  writer.add("data.pkl", std::string("x"));
+  writer.add(".storage_alignment", std::string("4096"));
+  writer.add("data/0", std::string(100, 'a'));
+  writer.add("data/1", std::string());
+  writer.finish();
+  ::close(fd);
+  const ZipReader reader(path);
+  for (const ZipRecord& record : reader.records()) EXPECT_EQ(record.data_offset % 4096, 0u) << record.name;
+  options.alignment = 0;
+  EXPECT_THROW(ZipWriter(fd, "archive", options), std::invalid_argument);
+  options.alignment = kMaxAlignment + 1;
+  EXPECT_THROW(ZipWriter(fd, "archive", options), std::invalid_argument);
 }
 
 // Records copied unchanged come by the kernel (copy_file_range) with the CRC the input
