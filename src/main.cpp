@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       ->add_option("--to", gather_target,
                    "training: {best_state: {model}, fsdp_best_state: {}, xp.cfg} for continue_from; "
                    "export: AudioCraft export_lm layout; state-dict: the state dict alone; "
-                   "safetensors: a .safetensors file")
+                   "safetensors: a .safetensors file (tied names dropped and recorded, as huggingface_hub does)")
       ->check(CLI::IsMember({"training", "export", "state-dict", "safetensors"}))
       ->capture_default_str();
   gather_cmd->add_option("--keep", gather.keep, "Also copy this top-level entry (--to training), e.g. xp.sig, history")
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   std::string reshard_format = "torch", reshard_writers = "all", max_shard_size;
   std::vector<std::string> reshard_metadata;
   CLI::App* reshard_cmd = app.add_subcommand(
-      "reshard", "Split a state dict into shard files + index (torch or safetensors) and config.yaml, or an "
+      "reshard", "Split a state dict into shard files + index as huggingface_hub's save_torch_state_dict "
+                 "writes them (torch or safetensors) and config.yaml, or an "
                  "FSDP run's rank files into rank files for another world size (--world M)");
   reshard_cmd->add_option("CKPT", reshard.input, "Input checkpoint")->required();
   reshard_cmd->add_option("-o,--output", reshard.output, "Output folder (appears complete or not at all)")->required();
@@ -100,12 +101,14 @@ int main(int argc, char** argv) {
                                             "1.5GiB (binary) or bytes");
   reshard_cmd->add_option("--metadata", reshard_metadata,
                           "KEY=VALUE into the index's metadata (a single safetensors file: its header), as "
-                          "save_torch_state_dict(metadata=...)")
+                          "save_torch_state_dict(metadata=...); repeatable")
       ->type_name("KEY=VALUE")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   shards_opt->excludes(size_opt);
-  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model-*.bin) | safetensors (model-*.safetensors)")
+  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model.bin, or pytorch_model-0000k-of-0000N.bin + index) | safetensors "
+                          "(model.safetensors, or model-0000k-of-0000N.safetensors + index; tied names dropped and "
+                          "recorded in the metadata, as huggingface_hub does)")
       ->check(CLI::IsMember({"torch", "safetensors"}))
       ->capture_default_str();
   reshard_cmd->add_option("--writers", reshard_writers,

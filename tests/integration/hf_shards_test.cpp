@@ -21,7 +21,7 @@ struct HfCase {
 const HfCase kCases[] = {
     {"big_middle", "5KB", {}},         // tensors past the limit mid-order: alone, the open shard keeps filling
     {"big_middle", "0.0123 mb", {}},   // huggingface_hub's unit parsing (case, spaces, fractions)
-    {"tied", "2KB", {}},               // tied module weights + an alias view: counted once, dropped in safetensors
+    {"tied", "2KB", {}},               // tied module weights + a tensor under two names: counted once, dropped in safetensors
     {"tied", "5GB", {"author=fsdpshard test", "note=caf\xc3\xa9"}},  // one file: metadata in its header
     {"single", "5GB", {}},             // one file, no index
     {"names", "2KB", {"z_first=1", "a_second=\xc3\xa9\xe6\xbc\xa2", "author=me"}},  // escapes, metadata order
@@ -45,12 +45,31 @@ class HfShards : public ::testing::Test {
     ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
   }
   std::string state(const HfCase& c) const { return dir_.file("cases/" + std::string(c.state) + ".pt"); }
-  // huggingface_hub's output for `c` in `format`, in a fresh folder.
+  // huggingface_hub's output for each (case, format) job, each in a fresh folder `name`:
+  // one interpreter for all of them.
+  struct HfJob {
+    HfCase c;
+    std::string format;
+    std::string name;
+  };
+  void hf_save(const std::vector<HfJob>& jobs) const {
+    std::string json = "[";
+    for (const HfJob& j : jobs) {
+      std::string meta;
+      for (const auto& kv : j.c.metadata) {
+        const std::size_t eq = kv.find('=');  // the table's strings need no JSON escapes
+        meta += (meta.empty() ? "\"" : ", \"") + kv.substr(0, eq) + "\": \"" + kv.substr(eq + 1) + "\"";
+      }
+      json += std::string(json.size() > 1 ? ", " : "") + "{\"state\": \"" + state(j.c) + "\", \"out\": \"" +
+              dir_.file(j.name) + "\", \"limit\": \"" + j.c.limit + "\", \"format\": \"" + j.format +
+              "\", \"metadata\": {" + meta + "}}";
+    }
+    write_file(dir_.file("jobs.json"), json + "]");
+    const auto r = run_python2(torch2_, "hf_shards.py", {"save", dir_.file("jobs.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
   std::string hf_save(const HfCase& c, const std::string& format, const std::string& name) const {
-    std::vector<std::string> args{"save", state(c), dir_.file(name), c.limit, format};
-    for (const auto& kv : c.metadata) args.push_back(kv);
-    const auto r = run_python2(torch2_, "hf_shards.py", args);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    hf_save({{c, format, name}});
     return dir_.file(name);
   }
   CommandResult reshard(const HfCase& c, const std::string& format, const std::string& out) const {
@@ -64,22 +83,30 @@ class HfShards : public ::testing::Test {
 
 TEST_F(HfShards, SameFilesIndexBytesAndTensorsAsSaveTorchStateDict) {
   FSDPSHARD_REQUIRE_TORCH2(torch2);
-  int n = 0;
+  std::vector<HfJob> jobs;
+  std::vector<std::string> pairs{"compare"};
   for (const HfCase& c : kCases) {
     for (const std::string format : {"safetensors", "torch"}) {
       // huggingface_hub keeps no metadata for a lone pytorch_model.bin; fsdpshard refuses
-      // to drop it (checked below).
+      // to drop it (MetadataMistakesAreUsageErrors).
       if (format == "torch" && !c.metadata.empty() && std::string(c.limit) == "5GB") continue;
-      SCOPED_TRACE(std::string(c.state) + " " + c.limit + " " + format);
-      const std::string tag = std::to_string(n++);
-      const std::string hf = hf_save(c, format, "hf" + tag);
-      const std::string ours = dir_.file("ours" + tag);
-      const auto r = reshard(c, format, ours);
-      ASSERT_EQ(r.exit_code, 0) << r.err;
-      const auto same = run_python2(torch2, "hf_shards.py", {"compare", hf, ours});
-      EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+      const std::string tag = std::to_string(jobs.size());
+      jobs.push_back({c, format, "hf" + tag});
+      const auto r = reshard(c, format, dir_.file("ours" + tag));
+      ASSERT_EQ(r.exit_code, 0) << c.state << " " << c.limit << " " << format << ": " << r.err;
+      pairs.push_back(dir_.file("hf" + tag));
+      pairs.push_back(dir_.file("ours" + tag));
     }
   }
+  hf_save(jobs);
+  const auto same = run_python2(torch2, "hf_shards.py", pairs);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  std::size_t clean = 0;  // one "files compared, 0 problem(s)" line per pair
+  for (std::size_t at = same.out.find(", 0 problem(s)"); at != std::string::npos;
+       at = same.out.find(", 0 problem(s)", at + 1)) {
+    ++clean;
+  }
+  EXPECT_EQ(clean, jobs.size()) << same.out;
 }
 
 TEST_F(HfShards, SummarySaysWhichTiedNamesWereDropped) {
@@ -102,20 +129,27 @@ TEST_F(HfShards, GatherRestoresTiedWeightsAsSharedStorage) {
   const HfCase& sharded = kCases[2];
   const HfCase& single = kCases[3];
   // Our shard set, huggingface_hub's shard set, and both one-file folders (and the file).
-  std::vector<std::string> inputs;
   ASSERT_EQ(reshard(sharded, "safetensors", dir_.file("ours-sharded")).exit_code, 0);
   ASSERT_EQ(reshard(single, "safetensors", dir_.file("ours-single")).exit_code, 0);
-  inputs = {dir_.file("ours-sharded"), dir_.file("ours-sharded/model.safetensors.index.json"),
-            hf_save(sharded, "safetensors", "hf-sharded"), dir_.file("ours-single"),
-            dir_.file("ours-single/model.safetensors"), hf_save(single, "safetensors", "hf-single") + "/model.safetensors"};
-  int n = 0;
+  hf_save({{sharded, "safetensors", "hf-sharded"}, {single, "safetensors", "hf-single"}});
+  const std::vector<std::string> inputs{
+      dir_.file("ours-sharded"), dir_.file("ours-sharded/model.safetensors.index.json"), dir_.file("hf-sharded"),
+      dir_.file("ours-single"),  dir_.file("ours-single/model.safetensors"),             dir_.file("hf-single/model.safetensors")};
+  std::vector<std::string> check{"shared", state(sharded)};
   for (const std::string& input : inputs) {
-    SCOPED_TRACE(input);
-    const std::string back = dir_.file("back" + std::to_string(n++) + ".pt");
+    const std::string back = dir_.file("back" + std::to_string(check.size()) + ".pt");
     const auto g = run_fsdpshard({"gather", input, "-o", back, "--to", "state-dict", "-q"});
-    ASSERT_EQ(g.exit_code, 0) << g.err;
-    const auto shared = run_python2(torch2, "hf_shards.py", {"shared", state(sharded), back});
-    EXPECT_EQ(shared.exit_code, 0) << shared.out << shared.err;
+    ASSERT_EQ(g.exit_code, 0) << input << ": " << g.err;
+    check.push_back(back);
+  }
+  const auto shared = run_python2(torch2, "hf_shards.py", check);
+  EXPECT_EQ(shared.exit_code, 0) << shared.out << shared.err;
+  EXPECT_NE(shared.out.find("shared groups [['emb.weight', 'head.weight'], ['x', 'x_again']]"), std::string::npos)
+      << shared.out;
+  // verify reads the dropped names back the same way: every output equals the original.
+  for (const std::string& input : inputs) {
+    const auto v = run_fsdpshard({"verify", state(sharded), input});
+    EXPECT_EQ(v.exit_code, 0) << input << ": " << v.out << v.err;
   }
 }
 
@@ -135,9 +169,10 @@ TEST_F(HfShards, GatherToSafetensorsDropsTiedNamesLikeHuggingFaceHub) {
 TEST_F(HfShards, LoadTorchModelReadsOurShardsAsItReadsItsOwn) {
   FSDPSHARD_REQUIRE_TORCH2(torch2);
   const HfCase& c = kCases[2];
+  hf_save({{c, "safetensors", "hf-safetensors"}, {c, "torch", "hf-torch"}});
   for (const std::string format : {"safetensors", "torch"}) {
     SCOPED_TRACE(format);
-    const std::string hf = hf_save(c, format, "hf-" + format);
+    const std::string hf = dir_.file("hf-" + format);
     const std::string ours = dir_.file("ours-" + format);
     ASSERT_EQ(reshard(c, format, ours).exit_code, 0);
     // load_torch_model into the tied module: the same keys missing (the dropped tied

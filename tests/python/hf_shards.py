@@ -2,13 +2,14 @@
 """huggingface_hub's own shard output as the reference for `fsdpshard reshard` (torch 2.x venv).
 
   hf_shards.py make OUTDIR                   the state dicts (torch.save), one CASE.pt each
-  hf_shards.py save STATE OUTDIR LIMIT FORMAT [KEY=VALUE...]
-                                             huggingface_hub.save_torch_state_dict of STATE
-  hf_shards.py compare HF_DIR OUR_DIR        same file names, index bytes, per-file tensors
+  hf_shards.py save JOBS.json                huggingface_hub.save_torch_state_dict for each job
+                                             {"state", "out", "limit", "format", "metadata"}
+  hf_shards.py compare (HF_DIR OUR_DIR)...   same file names, index bytes, per-file tensors
                                              (names, dtypes, shapes, bytes), safetensors metadata,
                                              storage sharing inside torch files
-  hf_shards.py shared ORIGINAL GATHERED      GATHERED (torch.load) has ORIGINAL's tensors and
+  hf_shards.py shared ORIGINAL GATHERED...   each GATHERED (torch.load) has ORIGINAL's tensors and
                                              every storage ORIGINAL shares is shared again
+(several pairs / files per call: importing torch is the slow part)
   hf_shards.py load DIR ORIGINAL             load_torch_model into the tied module: weights equal
                                              ORIGINAL's; prints the missing keys
 Exit 0 when the check holds, 1 (with the differences printed) otherwise.
@@ -69,14 +70,16 @@ def make(outdir):
     return 0
 
 
-def save(state, outdir, limit, fmt, pairs):
+def save(jobs_file):
     from huggingface_hub import save_torch_state_dict
-    sd = torch.load(state, map_location="cpu", weights_only=True)
-    metadata = dict(p.split("=", 1) for p in pairs)
-    os.makedirs(outdir, exist_ok=True)
-    save_torch_state_dict(sd, outdir, max_shard_size=limit, metadata=metadata or None,
-                          safe_serialization=fmt == "safetensors")
-    print(" ".join(sorted(os.listdir(outdir))))
+    with open(jobs_file, encoding="utf-8") as fh:
+        jobs = json.load(fh)
+    for job in jobs:
+        sd = torch.load(job["state"], map_location="cpu", weights_only=True)
+        os.makedirs(job["out"], exist_ok=True)
+        save_torch_state_dict(sd, job["out"], max_shard_size=job["limit"], metadata=job["metadata"] or None,
+                              safe_serialization=job["format"] == "safetensors")
+        print(job["out"], " ".join(sorted(os.listdir(job["out"]))))
     return 0
 
 
@@ -95,6 +98,14 @@ def sharing(sd):
     for k, v in sd.items():
         groups.setdefault(v.untyped_storage().data_ptr(), []).append(k)
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
+def compare_all(dirs):
+    failed = 0
+    for hf_dir, our_dir in zip(dirs[0::2], dirs[1::2]):
+        print(f"== {hf_dir} vs {our_dir}")
+        failed |= compare(hf_dir, our_dir)
+    return failed
 
 
 def compare(hf_dir, our_dir):
@@ -125,6 +136,14 @@ def compare(hf_dir, our_dir):
         print(p)
     print(f"{len(hf_files)} files compared, {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def shared_all(original, gathered_files):
+    failed = 0
+    for gathered in gathered_files:
+        print(f"== {gathered}")
+        failed |= shared(original, gathered)
+    return failed
 
 
 def shared(original, gathered):
@@ -170,11 +189,11 @@ def main():
     if cmd == "make":
         return make(args[0])
     if cmd == "save":
-        return save(args[0], args[1], args[2], args[3], args[4:])
+        return save(args[0])
     if cmd == "compare":
-        return compare(args[0], args[1])
+        return compare_all(args)
     if cmd == "shared":
-        return shared(args[0], args[1])
+        return shared_all(args[0], args[1:])
     if cmd == "load":
         return load(args[0], args[1])
     print(__doc__)
