@@ -31,6 +31,10 @@ TiedNames drop_tied_names(const StateDict& source, const std::vector<Selected>& 
 // (user entries win, as in huggingface_hub).
 void record_dropped_names(std::vector<std::pair<std::string, std::string>>& metadata, const TiedNames& tied);
 
+// Whether a metadata key can be a {dropped: kept} record: not one of the entries the
+// formats themselves own ("format", "total_size", gather's "xp.cfg").
+bool is_tied_name_record(const std::string& key);
+
 // "; 2 tied names dropped (kept one per shared storage; listed in the metadata)" or "".
 std::string dropped_names_summary(const TiedNames& tied);
 

@@ -12,6 +12,7 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/safetensors.h"
+#include "fsdpshard/tied_names.h"
 
 namespace fsdpshard {
 namespace {
@@ -92,6 +93,7 @@ void restore_tied_names(std::vector<FlatTensor>& tensors, const std::vector<std:
   std::map<std::string, std::size_t> by_name;
   for (std::size_t i = 0; i < tensors.size(); ++i) by_name.emplace(tensors[i].name, i);
   for (const auto& [name, kept] : meta) {
+    if (!is_tied_name_record(name)) continue;
     const auto it = by_name.find(kept);
     if (it == by_name.end() || by_name.count(name)) continue;
     FlatTensor tied = tensors[it->second];

@@ -113,6 +113,10 @@ void record_dropped_names(std::vector<std::pair<std::string, std::string>>& meta
   }
 }
 
+bool is_tied_name_record(const std::string& key) {
+  return key != "format" && key != "total_size" && key != "xp.cfg";
+}
+
 std::string dropped_names_summary(const TiedNames& tied) {
   if (tied.dropped.empty()) return "";
   const std::size_t n = tied.dropped.size();

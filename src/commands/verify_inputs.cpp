@@ -14,6 +14,7 @@
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/tied_names.h"
 
 namespace fsdpshard {
 namespace {
@@ -213,6 +214,7 @@ void VerifyInput::restore_tied_names(const std::vector<std::pair<std::string, st
   // {dropped: kept} entries (huggingface_hub's record of tied names it did not store):
   // the dropped name reads the kept tensor's bytes, as gather brings it back.
   for (const auto& [name, kept] : metadata) {
+    if (!is_tied_name_record(name)) continue;
     const VerifyTensor* same = find(kept);
     if (!same || find(name)) continue;
     VerifyTensor tied = *same;

@@ -153,6 +153,16 @@ TEST_F(HfShards, GatherRestoresTiedWeightsAsSharedStorage) {
   }
 }
 
+TEST_F(HfShards, OnlyTiedNameRecordsBecomeTensors) {
+  FSDPSHARD_REQUIRE_TORCH2(torch2);
+  const std::string back = dir_.file("odd.pt");
+  const auto g = run_fsdpshard({"gather", dir_.file("cases/odd_metadata.safetensors"), "-o", back, "--to",
+                                "state-dict", "-q"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const auto shared = run_python2(torch2, "hf_shards.py", {"shared", dir_.file("cases/odd_expected.pt"), back});
+  EXPECT_EQ(shared.exit_code, 0) << shared.out << shared.err;
+}
+
 TEST_F(HfShards, GatherToSafetensorsDropsTiedNamesLikeHuggingFaceHub) {
   FSDPSHARD_REQUIRE_TORCH2(torch2);
   const HfCase one_file{"tied", "5GB", {}};

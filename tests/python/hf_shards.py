@@ -66,7 +66,15 @@ def make(outdir):
     add("single", {"w": f32(16, 10), "b": f32(4, 11)})
     # User metadata carried into the index; names needing JSON escapes.
     add("names", {"enc.w\u00e9": f32(400, 12), "enc.\"q\"": f32(400, 13), "dec\\w\U0001f600": f32(400, 14)})
-    print(f"{len(names)} state dicts in {outdir}: {' '.join(names)}")
+    # A safetensors file whose metadata mixes a tied-name record ("alias": "w") with entries
+    # that must not become tensors: "format": "pt" beside a tensor named "pt", a record
+    # naming no tensor, a name recorded as itself. It reads back as odd_expected.pt.
+    from safetensors.torch import save_file
+    w, pt = f32(6, 16), f32(3, 17)
+    save_file({"w": w, "pt": pt}, os.path.join(outdir, "odd_metadata.safetensors"),
+              metadata={"format": "pt", "ghost": "missing", "w": "w", "alias": "w"})
+    torch.save({"w": w, "pt": pt, "alias": w}, os.path.join(outdir, "odd_expected.pt"))
+    print(f"{len(names)} state dicts in {outdir}: {' '.join(names)}, odd_metadata.safetensors")
     return 0
 
 
