@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli/metadata_option.h"
 #include "cli/transfer_options.h"
 #include "commands/rank0_only.h"
 #include "commands/run_plan.h"
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
       ->add_option("--to", gather_target,
                    "training: {best_state: {model}, fsdp_best_state: {}, xp.cfg} for continue_from; "
                    "export: AudioCraft export_lm layout; state-dict: the state dict alone; "
-                   "safetensors: a .safetensors file")
+                   "safetensors: a .safetensors file (tied names dropped and recorded, as huggingface_hub does)")
       ->check(CLI::IsMember({"training", "export", "state-dict", "safetensors"}))
       ->capture_default_str();
   gather_cmd->add_option("--keep", gather.keep, "Also copy this top-level entry (--to training), e.g. xp.sig, history")
@@ -103,17 +104,31 @@ int main(int argc, char** argv) {
   ReshardOptions reshard;
   cli::TransferFlags reshard_flags;
   std::string reshard_format = "torch", reshard_writers = "all", max_shard_size;
+  std::vector<std::string> reshard_metadata;
   CLI::App* reshard_cmd = app.add_subcommand(
-      "reshard", "Split a state dict into shard files + index (torch or safetensors) and config.yaml, or an "
+      "reshard", "Split a state dict into shard files + index as huggingface_hub's save_torch_state_dict "
+                 "writes them (torch or safetensors) and config.yaml, or an "
                  "FSDP run's rank files into rank files for another world size (--world M)");
   reshard_cmd->add_option("CKPT", reshard.input, "Input checkpoint")->required();
   reshard_cmd->add_option("-o,--output", reshard.output, "Output folder (appears complete or not at all)")->required();
-  auto* shards_opt = reshard_cmd->add_option("--shards", reshard.shards, "Number of files, bytes balanced")
+  auto* shards_opt = reshard_cmd->add_option("--shards", reshard.shards,
+                                              "Number of files, bytes balanced (fsdpshard's extension; same names "
+                                              "and index as huggingface_hub)")
                          ->check(CLI::Range(1, 99999));
   auto* size_opt = reshard_cmd->add_option("--max-shard-size", max_shard_size,
-                                            "Largest file: 500MB, 2GB (decimal) or 1.5GiB (binary); greedy in key order");
+                                            "Largest file, split exactly as huggingface_hub's save_torch_state_dict "
+                                            "(names, grouping, index): 5GB, 500MB (decimal, as huggingface_hub), "
+                                            "1.5GiB (binary) or bytes");
+  reshard_cmd->add_option("--metadata", reshard_metadata,
+                          "KEY=VALUE into the index's metadata (a single safetensors file: its header), as "
+                          "save_torch_state_dict(metadata=...); repeatable")
+      ->type_name("KEY=VALUE")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   shards_opt->excludes(size_opt);
-  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model-*.bin) | safetensors (model-*.safetensors)")
+  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model.bin, or pytorch_model-0000k-of-0000N.bin + index) | safetensors "
+                          "(model.safetensors, or model-0000k-of-0000N.safetensors + index; tied names dropped and "
+                          "recorded in the metadata, as huggingface_hub does)")
       ->check(CLI::IsMember({"torch", "safetensors"}))
       ->capture_default_str();
   reshard_cmd->add_option("--writers", reshard_writers,
@@ -187,6 +202,7 @@ int main(int argc, char** argv) {
         throw InputError("reshard needs --shards N, --max-shard-size SIZE or --world M");
       }
       if (!max_shard_size.empty()) reshard.max_shard_size = parse_size(max_shard_size, "--max-shard-size");
+      reshard.metadata = cli::parse_shard_metadata(reshard_metadata);
       reshard.format = reshard_format == "safetensors" ? ShardFormat::Safetensors : ShardFormat::Torch;
       reshard.writers_rank0 = reshard_writers == "rank0";
       return run_reshard(reshard);

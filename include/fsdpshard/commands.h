@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fsdpshard/cfg.h"
@@ -86,6 +87,9 @@ struct ReshardOptions : TransferOptions {
   ShardFormat format = ShardFormat::Torch;
   bool writers_rank0 = false;     // --writers rank0
   int world = 0;                  // --world M: FSDP rank files for M ranks (0: shard files)
+  // --metadata KEY=VALUE, in order: into the index's "metadata" (or a single safetensors
+  // file's header), as huggingface_hub's save_torch_state_dict(metadata=...).
+  std::vector<std::pair<std::string, std::string>> metadata;
 };
 int run_reshard(const ReshardOptions& options);
 

@@ -36,6 +36,11 @@ struct OutputState {
 OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
                                const std::vector<Selected>& selected);
 
+// Whether build_output_state copies `t`'s storage whole (`users` selected tensors use it;
+// a view that is not a plain compact tensor keeps its storage too) rather than compacting
+// it to the tensor.
+bool writes_whole_storage(const TensorRef& t, int users);
+
 // Gives `r` the input's CRC-32 (PlannedRecord::crc32) when it copies all of `where`
 // unchanged and the input states one.
 void keep_input_crc(PlannedRecord& r, const StorageLocation& where);

@@ -1,6 +1,7 @@
 // Inputs without a pickle — a .safetensors file, a sharded checkpoint — opened as a
 // Checkpoint whose graph is synthesised: one state dict of plain tensors, plus xp.cfg as
 // YAML text when the input carries one, so gather/reshard/inspect treat every input alike.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/safetensors.h"
+#include "fsdpshard/tied_names.h"
 
 namespace fsdpshard {
 namespace {
@@ -57,18 +59,48 @@ std::vector<int64_t> shape_of(const SafetensorsEntry& e) {
   return sizes;
 }
 
-std::string find_index(const std::string& path) {
-  if (!fs::is_directory(path)) return path;
+// A shard set on disk: its index, or — for a one-file set, which huggingface_hub (and
+// reshard) writes without an index — that file alone.
+struct ShardSetPaths {
+  std::string index;   // "" for a one-file set
+  std::string single;  // the one file when there is no index
+  fs::path folder;
+};
+
+ShardSetPaths find_shard_set(const std::string& path) {
+  if (!fs::is_directory(path)) return {path, "", fs::path(path).parent_path()};
   std::vector<std::string> found;
   for (const auto& entry : fs::directory_iterator(path)) {
     const std::string name = entry.path().filename().string();
     if (name.size() > 11 && name.compare(name.size() - 11, 11, ".index.json") == 0) found.push_back(entry.path());
   }
-  if (found.size() != 1) {
-    throw InputError(path + ": expected one *.index.json (a sharded checkpoint) in this folder, found " +
-                     std::to_string(found.size()));
+  if (found.size() == 1) return {found.front(), "", fs::path(path)};
+  if (found.empty()) {
+    std::vector<std::string> singles;
+    for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+      if (fs::is_regular_file(fs::path(path) / name)) singles.push_back((fs::path(path) / name).string());
+    }
+    if (singles.size() == 1) return {"", singles.front(), fs::path(path)};
   }
-  return found.front();
+  throw InputError(path + ": expected one *.index.json (a sharded checkpoint), or a lone model.safetensors or "
+                   "pytorch_model.bin, in this folder; found " + std::to_string(found.size()) + " index files");
+}
+
+// huggingface_hub records each tied name it dropped as {dropped: kept} in the metadata
+// (the index's, or a lone safetensors file's): bring those names back as views of the
+// kept tensor's storage, after the stored tensors. Other metadata is left alone.
+void restore_tied_names(std::vector<FlatTensor>& tensors, const std::vector<std::pair<std::string, std::string>>& meta) {
+  std::map<std::string, std::size_t> by_name;
+  for (std::size_t i = 0; i < tensors.size(); ++i) by_name.emplace(tensors[i].name, i);
+  for (const auto& [name, kept] : meta) {
+    if (!is_tied_name_record(name)) continue;
+    const auto it = by_name.find(kept);
+    if (it == by_name.end() || by_name.count(name)) continue;
+    FlatTensor tied = tensors[it->second];
+    tied.name = name;
+    tensors.push_back(std::move(tied));
+    by_name.emplace(name, tensors.size() - 1);
+  }
 }
 
 }  // namespace
@@ -92,32 +124,47 @@ void Checkpoint::open_safetensors_file() {
   for (const auto& [key, value] : reader.metadata()) {
     if (key == "xp.cfg") cfg = &value;
   }
+  restore_tied_names(tensors, reader.metadata());
   graph_.root = build_root(graph_, tensors, cfg);
 }
 
 void Checkpoint::open_shard_set() {
-  const std::string index_path = find_index(path_);
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(read_text(index_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(index_path + ": not valid JSON: " + e.what());
-  }
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
-    throw InputError(index_path + ": no \"weight_map\" object (a Hugging Face-style shard index)");
-  }
-  const fs::path folder = fs::path(index_path).parent_path();
+  const ShardSetPaths set = find_shard_set(path_);
+  const std::string index_path = set.index.empty() ? set.single : set.index;
+  // weight_map in the index's order (ordered_json): the state dict comes back in it.
   std::map<std::string, std::string> weight_map;  // tensor -> file
+  std::map<std::string, std::size_t> position;    // tensor -> place in the weight_map
   std::set<std::string> files;
-  for (const auto& [name, file] : index["weight_map"].items()) {
-    if (!file.is_string()) throw InputError(index_path + ": weight_map['" + name + "'] is not a file name");
-    const std::string f = file.get<std::string>();
-    if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..") {
-      throw InputError(index_path + ": weight_map['" + name + "'] names '" + f + "', not a file beside the index");
+  std::vector<std::pair<std::string, std::string>> metadata;  // the index's string entries
+  if (!set.index.empty()) {
+    nlohmann::ordered_json index;
+    try {
+      index = nlohmann::ordered_json::parse(read_text(index_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(index_path + ": not valid JSON: " + e.what());
     }
-    weight_map[name] = f;
-    files.insert(f);
+    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
+      throw InputError(index_path + ": no \"weight_map\" object (a Hugging Face-style shard index)");
+    }
+    for (const auto& [name, file] : index["weight_map"].items()) {
+      if (!file.is_string()) throw InputError(index_path + ": weight_map['" + name + "'] is not a file name");
+      const std::string f = file.get<std::string>();
+      if (f.empty() || f.find('/') != std::string::npos || f == "." || f == "..") {
+        throw InputError(index_path + ": weight_map['" + name + "'] names '" + f + "', not a file beside the index");
+      }
+      weight_map[name] = f;
+      position.emplace(name, position.size());
+      files.insert(f);
+    }
+    if (index.contains("metadata") && index["metadata"].is_object()) {
+      for (const auto& [key, value] : index["metadata"].items()) {
+        if (value.is_string()) metadata.emplace_back(key, value.get<std::string>());
+      }
+    }
+  } else {
+    files.insert(fs::path(set.single).filename().string());
   }
+  const fs::path folder = set.folder;
 
   std::vector<FlatTensor> tensors;
   std::set<std::string> seen;
@@ -126,6 +173,10 @@ void Checkpoint::open_shard_set() {
     const auto input = static_cast<uint32_t>(inputs_.size());
     inputs_.push_back(file_path);
     const auto claim = [&](const std::string& name) {
+      if (set.index.empty()) {  // a one-file set: the file is the whole state dict
+        if (!seen.insert(name).second) throw InputError(file_path + ": '" + name + "' appears twice");
+        return;
+      }
       const auto it = weight_map.find(name);
       if (it == weight_map.end() || it->second != file) {
         throw InputError(file_path + ": holds '" + name + "', which " + index_path +
@@ -135,6 +186,7 @@ void Checkpoint::open_shard_set() {
     };
     if (input_kind(file_path) == InputKind::Safetensors) {
       const SafetensorsReader reader(file_path);
+      if (set.index.empty()) metadata = reader.metadata();  // a lone file keeps its metadata itself
       for (const SafetensorsEntry& e : reader.entries()) {
         claim(e.name);
         FlatTensor t;
@@ -171,6 +223,12 @@ void Checkpoint::open_shard_set() {
   for (const auto& [name, file] : weight_map) {
     if (!seen.count(name)) throw InputError(index_path + ": lists '" + name + "' in " + file + ", which lacks it");
   }
+  if (!set.index.empty()) {
+    std::stable_sort(tensors.begin(), tensors.end(), [&](const FlatTensor& a, const FlatTensor& b) {
+      return position.at(a.name) < position.at(b.name);
+    });
+  }
+  restore_tied_names(tensors, metadata);
   const fs::path config = folder / "config.yaml";
   std::string cfg;
   if (fs::exists(config)) cfg = read_text(config.string());

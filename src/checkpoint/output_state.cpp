@@ -50,7 +50,7 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
     const NamedTensor& named = source.tensors[s.index];
     const TensorRef& t = named.tensor;
     const StorageLocation where = ckpt.storage_location(t.storage);
-    const bool whole = users[t.storage.key] > 1 || !t.contiguous() || t.dtype != t.storage.dtype;
+    const bool whole = writes_whole_storage(t, users[t.storage.key]);
     if (whole && t.storage.untyped && t.dtype != s.dtype) {
       throw InputError(ckpt.path() + ": '" + named.name + "' shares an untyped storage; it cannot be cast");
     }
@@ -96,6 +96,10 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
                            t.contiguous(), node});
   }
   return out;
+}
+
+bool writes_whole_storage(const TensorRef& t, int users) {
+  return users > 1 || !t.contiguous() || t.dtype != t.storage.dtype;
 }
 
 void keep_input_crc(PlannedRecord& r, const StorageLocation& where) {

@@ -17,6 +17,7 @@
 #include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_state.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/tied_names.h"
 #include "util/format.h"
 
 namespace fsdpshard {
@@ -88,6 +89,7 @@ PlannedJob plan_gather(const GatherOptions& options) {
   Checkpoint* ckpt = nullptr;
   StateDict source;
   OutputState state;
+  TiedNames tied;
   std::vector<std::string> inputs;
   if (wants_fsdp_gather(options.input, options.from)) {
     // A per-rank FSDP state dict: every parameter from the pieces of all rank files.
@@ -109,7 +111,12 @@ PlannedJob plan_gather(const GatherOptions& options) {
       names.push_back(t.name);
       dtypes.push_back(t.tensor.dtype);
     }
-    const auto selected = select_tensors(names, dtypes, options.selection);
+    std::vector<Selected> selected = select_tensors(names, dtypes, options.selection);
+    if (options.target == GatherTarget::Safetensors) {
+      // safetensors cannot share storages: one name per tied storage, the rest recorded.
+      tied = drop_tied_names(source, selected, options.input);
+      selected = tied.kept;
+    }
     state = build_output_state(*ckpt, source, selected);
     inputs = ckpt->inputs();
   }
@@ -132,8 +139,10 @@ PlannedJob plan_gather(const GatherOptions& options) {
   file.writer = 0;
   if (options.target == GatherTarget::Safetensors) {
     file.format = FileFormat::Safetensors;
-    std::map<std::string, std::string> metadata{{"format", "pt"}};
-    if (cfg.node != kNoNode) metadata["xp.cfg"] = cfg.yaml_after;
+    std::vector<std::pair<std::string, std::string>> entries{{"format", "pt"}};
+    if (cfg.node != kNoNode) entries.emplace_back("xp.cfg", cfg.yaml_after);
+    record_dropped_names(entries, tied);
+    const std::map<std::string, std::string> metadata(entries.begin(), entries.end());
     file.header = safetensors_file_plan(state, metadata, source.path, file.records);
   } else {
     file.format = FileFormat::TorchSave;
@@ -148,7 +157,7 @@ PlannedJob plan_gather(const GatherOptions& options) {
   uint64_t bytes = 0;
   for (const auto& t : state.tensors) bytes += t.nbytes;
   job.what = "gathered " + std::to_string(state.tensors.size()) + " tensors (" + human_bytes(bytes) + ") from " +
-             (source.path.empty() ? std::string("the whole file") : source.path);
+             (source.path.empty() ? std::string("the whole file") : source.path) + dropped_names_summary(tied);
   std::string text = "source: " + options.input + " [" + (source.path.empty() ? "<whole file>" : source.path) +
                      "], " + std::to_string(source.tensors.size()) + " tensors\n";
   text += "selected: " + std::to_string(state.tensors.size()) + " tensors, " + human_bytes(bytes) +
@@ -156,6 +165,7 @@ PlannedJob plan_gather(const GatherOptions& options) {
   for (const auto& t : state.tensors) {
     text += "  " + t.name + "  " + std::string(torch_name(t.dtype)) + "  " + human_bytes(t.nbytes) + "\n";
   }
+  for (const auto& [name, kept] : tied.dropped) text += "tied: '" + name + "' dropped, shares '" + kept + "'\n";
   const std::string diff = yaml_diff(cfg.yaml_before, cfg.yaml_after);
   text += diff.empty() ? "xp.cfg: unchanged\n" : "xp.cfg changes:\n" + diff;
   job.dry_run_text = text;

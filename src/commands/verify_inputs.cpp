@@ -14,6 +14,7 @@
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/tied_names.h"
 
 namespace fsdpshard {
 namespace {
@@ -66,8 +67,19 @@ VerifyInput::VerifyInput(const std::string& path, const std::string& from) : pat
         return;
       }
     }
+    // One shard: huggingface_hub (and reshard) write model.safetensors / pytorch_model.bin
+    // alone, with config.yaml beside it.
+    for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
+      const std::string file = (fs::path(path) / name).string();
+      if (!fs::is_regular_file(file, ec)) continue;
+      open_file(file, from, false);
+      kind_ = torch_files_.empty() ? "safetensors" : "torch";
+      const std::string config = (fs::path(path) / "config.yaml").string();
+      if (fs::exists(config, ec)) cfg_ = normalize_yaml(read_small_file(config, "config.yaml"));
+      return;
+    }
     throw InputError(path + ": a folder without pytorch_model.bin.index.json or model.safetensors.index.json "
-                     "(not a shard set)");
+                     "(not a shard set) nor a lone model.safetensors or pytorch_model.bin");
   }
   if (ends_with(path, ".index.json")) {
     open_shard_set(path);
@@ -141,6 +153,7 @@ void VerifyInput::open_safetensors(const std::string& file, bool take_cfg) {
     for (const auto& [key, value] : reader->metadata()) {
       if (key == "xp.cfg") cfg_ = normalize_yaml(value);
     }
+    restore_tied_names(reader->metadata());  // a lone file records its dropped names itself
   }
   safetensors_files_.push_back(std::move(reader));
 }
@@ -183,11 +196,31 @@ void VerifyInput::open_shard_set(const std::string& index_path) {
     throw InputError(index_path + ": the shard files hold " + std::to_string(tensors_.size()) +
                      " tensors but the index names " + std::to_string(weight_map.size()));
   }
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (index.contains("metadata") && index["metadata"].is_object()) {
+    for (const auto& [key, value] : index["metadata"].items()) {
+      if (value.is_string()) metadata.emplace_back(key, value.get<std::string>());
+    }
+  }
+  restore_tied_names(metadata);
   source_.clear();
   cfg_.reset();
   const std::string config = (folder / "config.yaml").string();
   std::error_code ec;
   if (fs::exists(config, ec)) cfg_ = normalize_yaml(read_small_file(config, "config.yaml"));
+}
+
+void VerifyInput::restore_tied_names(const std::vector<std::pair<std::string, std::string>>& metadata) {
+  // {dropped: kept} entries (huggingface_hub's record of tied names it did not store):
+  // the dropped name reads the kept tensor's bytes, as gather brings it back.
+  for (const auto& [name, kept] : metadata) {
+    if (!is_tied_name_record(name)) continue;
+    const VerifyTensor* same = find(kept);
+    if (!same || find(name)) continue;
+    VerifyTensor tied = *same;
+    tied.name = name;
+    add(std::move(tied));
+  }
 }
 
 void VerifyInput::add(VerifyTensor tensor) {

@@ -50,6 +50,7 @@ class VerifyInput {
   void open_safetensors(const std::string& file, bool take_cfg);
   void open_shard_set(const std::string& index_path);
   void add(VerifyTensor tensor);
+  void restore_tied_names(const std::vector<std::pair<std::string, std::string>>& metadata);
 
   std::string path_;
   std::string kind_;

@@ -5,7 +5,7 @@ Usage: check_shards.py DIR CKPT DOTTED.PATH --format torch|safetensors [--shards
                        [--max-shard-size BYTES] [--exclude GLOB]...
 Each shard loads alone (torch.load, or a plain struct+json safetensors reader), the
 union equals the source state dict (bitwise, same dtypes/shapes), the index names every
-tensor's file and the right total_size, config.yaml equals OmegaConf.to_yaml(xp.cfg).
+tensor's file and total_size (each storage once), config.yaml equals OmegaConf.to_yaml(xp.cfg).
 """
 import argparse
 import fnmatch
@@ -73,12 +73,25 @@ def main():
         if a.max_shard_size and len(shard) > 1:
             assert size <= a.max_shard_size, f"{name}: {size} bytes > {a.max_shard_size}"
     assert set(union) == set(state), (sorted(set(state) - set(union))[:5], sorted(set(union) - set(state))[:5])
-    total = 0
     for key, ref in state.items():
         got = union[key]
         assert got.dtype == ref.dtype and got.shape == ref.shape, key
         assert torch.equal(got, ref), key
-        total += ref.numel() * ref.element_size()
+    # total_size as huggingface_hub counts it: each written storage once, at its size.
+    # Torch shards keep a storage whole when several tensors (or a strided view) use it
+    # and write a lone compact tensor compact; safetensors files hold each tensor alone.
+    def storage_id(key, ref):  # empty storages have no address to share
+        return ref.storage().data_ptr() if ref.storage().nbytes() else key
+
+    users = {}
+    for key, ref in state.items():
+        users[storage_id(key, ref)] = users.get(storage_id(key, ref), 0) + 1
+    storages = {}
+    for key, ref in state.items():
+        ptr = storage_id(key, ref)
+        whole = not st and (users[ptr] > 1 or not ref.is_contiguous())
+        storages[ptr if whole else key] = ref.storage().nbytes() if whole else ref.numel() * ref.element_size()
+    total = sum(storages.values())
     assert index["metadata"]["total_size"] == total, (index["metadata"], total)
     assert set(weight_map) == set(state)
     if "xp.cfg" in ckpt:
