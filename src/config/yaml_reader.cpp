@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <unordered_set>
+
+#include "config/expansion_budget.h"
 #include "config/yaml_scalar_types.h"
 #include "fsdpshard/error.h"
 
@@ -13,10 +16,13 @@ constexpr const char* kYamlTag = "tag:yaml.org,2002:";
 
 class Reader {
  public:
-  explicit Reader(std::string what) : what_(std::move(what)) {}
+  explicit Reader(std::string what) : what_(what), budget_(std::move(what)) {}
 
   CfgValue value(const YAML::Node& node, int depth) {
     if (depth > kMaxCfgDepth) throw InputError(what_ + ": nesting deeper than " + std::to_string(kMaxCfgDepth));
+    // An alias is the node it names once more: charging every use is what bounds a
+    // billion-laughs text, which yaml-cpp itself holds as a few shared nodes.
+    budget_.charge(node.IsScalar() ? node.Scalar().size() : 0);
     const std::string tag = node.Tag();
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
@@ -68,7 +74,7 @@ class Reader {
   CfgValue mapping(const YAML::Node& node, int depth) {
     CfgValue merged = CfgValue::map();
     CfgValue own = CfgValue::map();
-    std::vector<std::string> seen_str_keys;
+    std::unordered_set<std::string> seen_str_keys;  // a set: a long mapping must not cost n^2
     for (auto it = node.begin(); it != node.end(); ++it) {
       // Copies (Node is a handle): `it->` yields a proxy that dies with this statement,
       // so references to its members dangle (ASan: stack-use-after-scope, found by fuzzing).
@@ -98,22 +104,27 @@ class Reader {
       }
       if (key.kind == CfgValue::Kind::Str) {
         // omegaconf's loader rejects repeated string keys (other key types may repeat).
-        for (const std::string& s : seen_str_keys) {
-          if (s == key.text) throw InputError(what_ + ": found duplicate key " + key.text);
-        }
-        seen_str_keys.push_back(key.text);
+        if (!seen_str_keys.insert(key.text).second) throw InputError(what_ + ": found duplicate key " + key.text);
+        // A new string key equals no other key (1 == 1.0 == True concerns numbers only):
+        // append without put()'s linear search.
+        own.keys.push_back(std::move(key));
+        own.values.push_back(value(v, depth + 1));
+        continue;
       }
       put(own, std::move(key), value(v, depth + 1));
     }
+    if (merged.keys.empty()) return own;
     merge_into(merged, own);
     return merged;
   }
 
   static void merge_into(CfgValue& target, const CfgValue& source) {
-    for (std::size_t i = 0; i < source.keys.size(); ++i) put(target, source.keys[i], source.values[i]);
+    KeyPositions positions(target);
+    for (std::size_t i = 0; i < source.keys.size(); ++i) positions.put(target, source.keys[i], source.values[i]);
   }
 
   std::string what_;
+  ExpansionBudget budget_;
 };
 
 }  // namespace
