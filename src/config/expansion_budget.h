@@ -13,7 +13,7 @@ namespace fsdpshard::config {
 
 // Values (scalars, mappings, lists, keys included) one config may expand to; AudioCraft's
 // largest configs hold a few thousand.
-inline constexpr std::size_t kMaxCfgValues = 1'000'000;
+inline constexpr std::size_t kMaxCfgValues = 250'000;
 // Bytes of scalar text one config may expand to.
 inline constexpr std::size_t kMaxCfgTextBytes = 64u << 20;
 

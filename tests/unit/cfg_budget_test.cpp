@@ -40,7 +40,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 TEST(CfgBudget, BillionLaughsInYamlIsRefusedQuickly) {
   const auto start = std::chrono::steady_clock::now();
   const std::string message = message_of([] { normalize_yaml(laughs(9)); });
-  EXPECT_NE(message.find("xp.cfg: the config expands to more than 1000000 values"), std::string::npos) << message;
+  EXPECT_NE(message.find("xp.cfg: the config expands to more than 250000 values"), std::string::npos) << message;
   EXPECT_LT(seconds_since(start), 20.0);
   // A few levels are an honest use of aliases and still read.
   EXPECT_NO_THROW(normalize_yaml(laughs(3)));
@@ -77,13 +77,13 @@ TEST(CfgBudget, AliasedMappingsAndSetValuesAreCharged) {
 }
 
 TEST(CfgBudget, LargeHonestConfigsReadInLinearTime) {
-  // 200000 keys in one mapping: the reader's duplicate-key check must not be quadratic.
+  // 100000 keys (200000 values) in one mapping: duplicate-key checks must not be quadratic.
   std::string text;
-  for (int i = 0; i < 200000; ++i) text += "key_" + std::to_string(i) + ": " + std::to_string(i) + "\n";
+  for (int i = 0; i < 100000; ++i) text += "key_" + std::to_string(i) + ": " + std::to_string(i) + "\n";
   const auto start = std::chrono::steady_clock::now();
   const std::string yaml = normalize_yaml(text);
   EXPECT_LT(seconds_since(start), 30.0);
-  EXPECT_NE(yaml.find("key_199999: 199999\n"), std::string::npos);
+  EXPECT_NE(yaml.find("key_99999: 99999\n"), std::string::npos);
 }
 
 TEST(CfgBudget, SharedNodesInAPickledDictConfigAreCharged) {
@@ -107,7 +107,7 @@ TEST(CfgBudget, SharedNodesInAPickledDictConfigAreCharged) {
   g.at(root_content).entries[0].second = level;
   const auto start = std::chrono::steady_clock::now();
   const std::string message = message_of([&] { dictconfig_to_yaml(g, root); });
-  EXPECT_NE(message.find("xp.cfg: the config expands to more than 1000000 values"), std::string::npos) << message;
+  EXPECT_NE(message.find("xp.cfg: the config expands to more than 250000 values"), std::string::npos) << message;
   EXPECT_LT(seconds_since(start), 20.0);
 }
 
