@@ -44,6 +44,10 @@ def write(out: str, h) -> list[dict]:
         ).stop()),
         "merge_billion_laughs.yaml": BILLION_LAUGHS.encode(),
         "merge_ok.yaml": b"optim:\n  lr: 0.5\n",
+        # Found by fuzz_yaml_config: yaml-cpp's LoadAll loops forever on a stray ',', and
+        # its DecodeBase64 read outside its table on a byte >= 0x80.
+        "merge_stray_comma.yaml": b"\n,",
+        "merge_binary_high_byte.yaml": b"x: !!binary a\xc7VsbG8=\n",
     }
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:
@@ -97,6 +101,10 @@ def invocations():
                ["cfg", ok, "-o", out, "--merge", "{dir}/merge_billion_laughs.yaml"], "expands to more than")
     yield case("set_billion_laughs", "--set K=<flow YAML bomb>", ["gather", ok, "-o", out, "--set", "a=" + SET_BOMB],
                "expands to more than")
+    yield case("merge_stray_comma", "--merge FILE holding '\\n,' (hung in yaml-cpp's LoadAll)",
+               ["cfg", ok, "-o", out, "--merge", "{dir}/merge_stray_comma.yaml"], "expected one YAML document")
+    yield case("merge_binary_high_byte", "--merge FILE with !!binary text holding byte 0xc7 (SEGV in yaml-cpp)",
+               ["cfg", ok, "-o", out, "--merge", "{dir}/merge_binary_high_byte.yaml"], "bad !!binary data")
     yield case("merge_dev_zero", "--merge /dev/zero (read forever before)",
                ["gather", ok, "-o", out, "--merge", "/dev/zero"], "/dev/zero: is a character device", mpi=True)
     yield case("merge_too_big", "--merge of 16 MiB + 1 byte", ["cfg", ok, "-o", out, "--merge",

@@ -166,7 +166,7 @@ TEST_F(HostileInvocations, CorpusCoversEveryClass) {
   for (const json& c : invocations()) {
     if (c.contains("setup")) ++setups[c["setup"].get<std::string>()];
   }
-  EXPECT_GE(invocations().size(), 50u);
+  EXPECT_GE(invocations().size(), 57u);
   for (const char* kind : {"fifo", "fifo.safetensors", "socket", "shard_set_fifo_member", "shard_set_fifo_index",
                            "fsdp_rank1_fifo", "fsdp_shapes_from_fifo"}) {
     EXPECT_GE(setups[kind], 1) << kind;
