@@ -12,7 +12,8 @@ SECONDS_PER_TARGET=${1:-60}
 BUILD=${FSDPSHARD_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 JOBS=${FSDPSHARD_FUZZ_JOBS:-2}
 PYTHON=${FSDPSHARD_PYTHON:-/usr/bin/python3}
-TARGETS=(fuzz_unpickle fuzz_zip_reader fuzz_safetensors_header fuzz_safetensors_file fuzz_checkpoint)
+TARGETS=(fuzz_unpickle fuzz_zip_reader fuzz_safetensors_header fuzz_safetensors_file fuzz_checkpoint
+         fuzz_yaml_config fuzz_selection)
 
 FSDPSHARD_QUIET_SETUP=1 "$ROOT/launch/setup.sh"
 # clang and its fuzzer/sanitizer runtimes (Debian: clang + libclang-rt-<version>-dev).

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   libtorch-dev python3-torch python3-omegaconf
   libopenmpi-dev openmpi-bin
-  libyaml-cpp-dev libcli11-dev libgtest-dev libdeflate-dev nlohmann-json3-dev
+  libyaml-cpp-dev libcli11-dev libgtest-dev libdeflate-dev nlohmann-json3-dev libre2-dev
   cmake g++ make unzip pkg-config
 )
 

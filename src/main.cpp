@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   CLI::App app{kDescription, "fsdpshard"};
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 runtime failure, 2 bad input or usage. See README.md for examples.");
+  // Usage errors (--shards 0, a missing value) in the tool's one-line form, exit 2 below.
+  app.failure_message(
+      [](const CLI::App*, const CLI::Error& e) { return "fsdpshard: error: " + std::string(e.what()) + "\n"; });
 
   InspectOptions inspect;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show what a checkpoint holds (layout, state dicts, cfg, globals)");

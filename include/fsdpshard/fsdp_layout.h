@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace fsdpshard {
+
+class LinearRegex;
 
 // Unit membership (the auto-wrap policy): a parameter belongs to the unit named by the
 // first pattern that matches a prefix of its name (the matched text without its trailing
@@ -18,14 +20,15 @@ class FsdpUnitRules {
  public:
   // AudioCraft's wrap policy: condition_provider and each transformer.layers.<i>.
   static FsdpUnitRules audiocraft();
-  // ECMAScript regexes, anchored at the start of the name. InputError on a bad one.
+  // Regexes (RE2 syntax, util/linear_regex.h), anchored at the start of the name.
+  // InputError on a bad one.
   explicit FsdpUnitRules(const std::vector<std::string>& patterns);
   std::string unit_of(const std::string& name) const;
   const std::vector<std::string>& patterns() const { return texts_; }
 
  private:
   std::vector<std::string> texts_;
-  std::vector<std::regex> regexes_;
+  std::vector<std::shared_ptr<const LinearRegex>> regexes_;
 };
 
 // A run of a parameter held by one rank.

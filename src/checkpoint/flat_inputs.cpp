@@ -11,6 +11,7 @@
 #include "checkpoint/tensor_nodes.h"
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/read_only_file.h"
 #include "fsdpshard/safetensors.h"
 #include "fsdpshard/tied_names.h"
 
@@ -45,13 +46,8 @@ NodeId build_root(Graph& g, const std::vector<FlatTensor>& tensors, const std::s
   return g.dict({{g.str("best_state"), state}, {g.str("xp.cfg"), g.str(*cfg_yaml)}});
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// An index or config.yaml: a regular file (never a FIFO to block on) of sane size.
+std::string read_text(const std::string& path) { return read_small_regular_file(path, 256u << 20, "reading"); }
 
 std::vector<int64_t> shape_of(const SafetensorsEntry& e) {
   std::vector<int64_t> sizes;

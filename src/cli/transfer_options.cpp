@@ -30,6 +30,8 @@ void add_selection_options(CLI::App& command, TransferOptions& options, Transfer
   repeatable(command.add_option("--rename", flags.renames,
                                 "Rename tensors: 'REGEX=>REPLACEMENT' (\\1 or $1 for groups); repeatable, in order"),
              "RULE");
+  command.add_flag("--allow-empty", options.selection.allow_empty,
+                   "Write an empty state dict when --include/--exclude leave no tensor (else exit 2)");
   command.add_option("--dtype", flags.dtype,
                      "Cast float64/32/16 and bfloat16 tensors, bit for bit as torch's .to() (float8 and "
                      "float4 ones stay): keep | float16 | bfloat16 | float32")
@@ -95,9 +97,9 @@ void finish_transfer_options(const CLI::App& command, const TransferFlags& flags
   std::size_t next_include = 0, next_exclude = 0;
   for (const CLI::Option* opt : command.parse_order()) {
     if (opt == flags.include_option && next_include < flags.includes.size()) {
-      options.selection.filters.push_back({true, NamePattern(flags.includes[next_include++])});
+      options.selection.filters.push_back({true, NamePattern(flags.includes[next_include++], "--include")});
     } else if (opt == flags.exclude_option && next_exclude < flags.excludes.size()) {
-      options.selection.filters.push_back({false, NamePattern(flags.excludes[next_exclude++])});
+      options.selection.filters.push_back({false, NamePattern(flags.excludes[next_exclude++], "--exclude")});
     }
   }
   for (const auto& rule : flags.renames) options.selection.renames.emplace_back(rule);

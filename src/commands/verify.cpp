@@ -181,6 +181,7 @@ void print_human(const Report& r) {
 
 int run_verify(const VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const Tolerance tolerance = tolerance_from(options.rtol, options.atol);  // bad values: exit 2 up front
   auto comm = make_communicator(options.backend);
   std::unique_ptr<VerifyInput> a, b;
   int code = run_on_every_rank(*comm, [&] {
@@ -188,11 +189,6 @@ int run_verify(const VerifyOptions& options) {
     b = std::make_unique<VerifyInput>(options.b, options.from);
   });
   if (code != 0) return code;
-
-  Tolerance tolerance;
-  tolerance.enabled = options.rtol.has_value() || options.atol.has_value();
-  tolerance.rtol = options.rtol.value_or(0.0);
-  tolerance.atol = options.atol.value_or(0.0);
 
   // The same on every rank: metadata differences, then the jobs.
   Report report;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "fsdpshard/cast.h"
+#include "fsdpshard/error.h"
 
 namespace fsdpshard {
 namespace {
@@ -77,7 +79,24 @@ bool close(double x, double y, const Tolerance& tol, double& max_abs_diff) {
   return diff <= tol.atol + tol.rtol * std::fabs(y);
 }
 
+void check_tolerance(const std::optional<double>& value, const char* option) {
+  if (!value || (std::isfinite(*value) && *value >= 0)) return;
+  char shown[32];
+  std::snprintf(shown, sizeof shown, "%g", *value);
+  throw InputError(std::string(option) + " " + shown + ": expected a finite number >= 0 (e.g. 1e-5)");
+}
+
 }  // namespace
+
+Tolerance tolerance_from(std::optional<double> rtol, std::optional<double> atol) {
+  check_tolerance(rtol, "--rtol");
+  check_tolerance(atol, "--atol");
+  Tolerance tolerance;
+  tolerance.enabled = rtol.has_value() || atol.has_value();
+  tolerance.rtol = rtol.value_or(0.0);
+  tolerance.atol = atol.value_or(0.0);
+  return tolerance;
+}
 
 ValueComparison compare_values(const TensorLocation& a, const TensorLocation& b, const Tolerance& tolerance,
                                uint64_t chunk_bytes) {

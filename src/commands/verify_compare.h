@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "commands/tensor_stream.h"
 
@@ -17,6 +18,11 @@ struct Tolerance {
   double rtol = 0;
   double atol = 0;
 };
+
+// The tolerance of --rtol / --atol (nullopt: not given). InputError unless each given
+// value is finite and >= 0: NaN would make every comparison false (or, as a bound,
+// meaningless), inf every one true, a negative bound can never hold.
+Tolerance tolerance_from(std::optional<double> rtol, std::optional<double> atol);
 
 struct ValueComparison {
   uint64_t mismatched = 0;     // elements that differ (beyond the tolerance)

@@ -13,6 +13,7 @@
 #include "commands/cfg_output.h"
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/read_only_file.h"
 #include "fsdpshard/source.h"
 #include "fsdpshard/tied_names.h"
 
@@ -24,27 +25,16 @@ namespace fs = std::filesystem;
 // The index files reshard writes (Hugging Face names), torch first.
 const char* const kIndexNames[] = {"pytorch_model.bin.index.json", "model.safetensors.index.json"};
 
-// Small text files only (an index, config.yaml): anything huge is not one.
+// Small text files only (an index, config.yaml), and regular ones: a FIFO would block.
 std::string read_small_file(const std::string& path, const char* what) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) throw InputError(path + ": cannot read the " + std::string(what) + " (" + ec.message() + ")");
-  if (size > (256u << 20)) throw InputError(path + ": " + std::to_string(size) + " bytes is too large for a " + what);
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw InputError(path + ": cannot read the " + std::string(what));
-  return text.str();
+  return read_small_regular_file(path, 256u << 20, std::string("reading the ") + what);
 }
 
 bool starts_with_zip_magic(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  const ReadOnlyFile file(path);  // refuses a FIFO or device before reading from it
   unsigned char magic[4] = {};
-  const bool zip = ::pread(fd, magic, 4, 0) == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 &&
-                   magic[3] == 4;
-  ::close(fd);
-  return zip;
+  return ::pread(file.fd(), magic, 4, 0) == 4 && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 &&
+         magic[3] == 4;
 }
 
 bool ends_with(const std::string& text, const std::string& tail) {

@@ -1,10 +1,8 @@
 #include "config/cfg_paths.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "config/yaml_reader.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/read_only_file.h"
 
 namespace fsdpshard {
 
@@ -42,11 +40,9 @@ CfgValue set_value(const std::string& key, const std::string& yaml_text) {
 }
 
 CfgValue read_merge_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("--merge " + path + ": cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  CfgValue v = parse_yaml_config(text.str(), "--merge " + path);
+  // A regular file of bounded size: --merge /dev/zero or a FIFO must not read forever.
+  const std::string text = read_small_regular_file(path, kMaxMergeFileBytes, "--merge");
+  CfgValue v = parse_yaml_config(text, "--merge " + path);
   if (!v.is_map()) throw InputError("--merge " + path + ": expected a YAML mapping at the top");
   return v;
 }

@@ -2,6 +2,7 @@
 // --set (omegaconf's from_dotlist: the text after '=' is loaded as YAML).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,11 @@ std::vector<std::string> split_key(const std::string& dotted, const std::string&
 // The value of `--set K=V`: V as YAML with omegaconf's typing ('' is null).
 CfgValue set_value(const std::string& key, const std::string& yaml_text);
 
-// The mapping in a --merge file; InputError when it cannot be read or is not a mapping.
+// The largest --merge file read: configs are kilobytes; more is a mistake or /dev/zero.
+inline constexpr uint64_t kMaxMergeFileBytes = 16u << 20;
+
+// The mapping in a --merge file; InputError when it cannot be read, is not a regular file,
+// is larger than kMaxMergeFileBytes or is not a mapping.
 CfgValue read_merge_file(const std::string& path);
 
 }  // namespace fsdpshard::config

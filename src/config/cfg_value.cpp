@@ -51,6 +51,30 @@ void put(CfgValue& map, CfgValue key, CfgValue value) {
   map.values.push_back(std::move(value));
 }
 
+KeyPositions::KeyPositions(const CfgValue& map) {
+  for (std::size_t i = 0; i < map.keys.size(); ++i) {
+    if (map.keys[i].kind == CfgValue::Kind::Str) strings_.emplace(map.keys[i].text, static_cast<long>(i));
+  }
+}
+
+long KeyPositions::find(const CfgValue& map, const CfgValue& key) const {
+  if (key.kind != CfgValue::Kind::Str) return find_key(map, key);
+  // A string key equals only the same string (same_key), so the hash answers exactly.
+  const auto it = strings_.find(key.text);
+  return it == strings_.end() ? -1 : it->second;
+}
+
+void KeyPositions::put(CfgValue& map, CfgValue key, CfgValue value) {
+  const long at = find(map, key);
+  if (at >= 0) {
+    map.values[at] = std::move(value);
+    return;
+  }
+  if (key.kind == CfgValue::Kind::Str) strings_.emplace(key.text, static_cast<long>(map.keys.size()));
+  map.keys.push_back(std::move(key));
+  map.values.push_back(std::move(value));
+}
+
 std::string key_text(const CfgValue& key) {
   switch (key.kind) {
     case CfgValue::Kind::Str: return key.text;

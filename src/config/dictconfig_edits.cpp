@@ -1,5 +1,7 @@
 #include "config/dictconfig_edits.h"
 
+#include <unordered_map>
+
 #include "config/cfg_paths.h"
 #include "config/dictconfig_factory.h"
 #include "config/dictconfig_reader.h"
@@ -67,6 +69,7 @@ class GraphEditor {
       if (i + 1 == parts.size()) {
         auto& entries = g_.at(content).entries;
         entries.erase(entries.begin() + at);
+        string_keys_.erase(content);  // positions after `at` moved
         return;
       }
       container = g_.at(content).entries[at].second;
@@ -153,8 +156,22 @@ class GraphEditor {
     throw InputError(path + ": malformed DictConfig ('_content' is a " + g_.type_name(content) + ")");
   }
 
-  long find(NodeId content, const CfgValue& key, const std::string& path) const {
+  long find(NodeId content, const CfgValue& key, const std::string& path) {
     const auto& entries = g_.at(content).entries;
+    if (key.kind == CfgValue::Kind::Str) {
+      // A string key equals only the same string: hashed, so a --merge of n keys into a
+      // mapping of m costs n + m key reads, not n·m.
+      auto index = string_keys_.find(content);
+      if (index == string_keys_.end()) {
+        index = string_keys_.emplace(content, std::unordered_map<std::string, long>{}).first;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          const CfgValue k = read_key(g_, entries[i].first, path);
+          if (k.kind == CfgValue::Kind::Str) index->second.emplace(k.text, static_cast<long>(i));
+        }
+      }
+      const auto hit = index->second.find(key.text);
+      return hit == index->second.end() ? -1 : hit->second;
+    }
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (same_key(read_key(g_, entries[i].first, path), key)) return static_cast<long>(i);
     }
@@ -164,7 +181,12 @@ class GraphEditor {
   void append(NodeId container, NodeId content, const CfgValue& key, const CfgValue& value) {
     const NodeId k = factory_.scalar(key);
     const NodeId child = factory_.make(value, container, k);
-    g_.at(content).entries.emplace_back(k, child);
+    auto& entries = g_.at(content).entries;
+    entries.emplace_back(k, child);
+    const auto index = string_keys_.find(content);
+    if (index != string_keys_.end() && key.kind == CfgValue::Kind::Str) {
+      index->second.emplace(key.text, static_cast<long>(entries.size() - 1));
+    }
   }
 
   // Replaces the value at entry `at`: a leaf keeps its node (only '_val' changes, after
@@ -208,6 +230,8 @@ class GraphEditor {
   Graph& g_;
   NodeId root_;
   DictConfigFactory factory_;
+  // '_content' dict -> positions of its string keys, built on the first lookup (find).
+  std::unordered_map<NodeId, std::unordered_map<std::string, long>> string_keys_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "config/dictconfig_reader.h"
 
+#include "config/expansion_budget.h"
 #include "config/omegaconf_nodes.h"
 #include "config/python_numbers.h"
 #include "config/utf8.h"
@@ -10,7 +11,7 @@ namespace fsdpshard::config {
 
 namespace {
 
-CfgValue read_node(const Graph& g, NodeId id, const std::string& path, int depth);
+CfgValue read_node(const Graph& g, NodeId id, const std::string& path, int depth, ExpansionBudget& budget);
 
 // An Enum member pickles as REDUCE(cls, (value,)): its name is not in the file. omegaconf
 // would print the name; the best we can do without importing the class is its value.
@@ -24,7 +25,8 @@ bool enum_value(const Graph& g, NodeId id, NodeId& value) {
          k == NodeKind::Bool;
 }
 
-CfgValue read_content(const Graph& g, NodeId owner, bool is_dict, const std::string& path, int depth) {
+CfgValue read_content(const Graph& g, NodeId owner, bool is_dict, const std::string& path, int depth,
+                      ExpansionBudget& budget) {
   if (depth > kMaxCfgDepth) throw InputError(path + ": nesting deeper than " + std::to_string(kMaxCfgDepth));
   const NodeId state = oc_state(g, owner, path);
   const long at = entry_index(g, state, "_content");
@@ -39,10 +41,11 @@ CfgValue read_content(const Graph& g, NodeId owner, bool is_dict, const std::str
       throw InputError(path + ": malformed DictConfig ('_content' is a " + g.type_name(content) + ")");
     }
     CfgValue map = CfgValue::map();
+    KeyPositions positions(map);
     for (const auto& [k, v] : c.entries) {
       CfgValue key = read_key(g, k, path);
       const std::string sub = child_path(path, key_text(key));
-      put(map, std::move(key), read_node(g, v, sub, depth + 1));
+      positions.put(map, std::move(key), read_node(g, v, sub, depth + 1, budget));
     }
     return map;
   }
@@ -51,26 +54,36 @@ CfgValue read_content(const Graph& g, NodeId owner, bool is_dict, const std::str
   }
   CfgValue list = CfgValue::list();
   for (std::size_t i = 0; i < c.items.size(); ++i) {
-    list.values.push_back(read_node(g, c.items[i], path + "[" + std::to_string(i) + "]", depth + 1));
+    list.values.push_back(read_node(g, c.items[i], path + "[" + std::to_string(i) + "]", depth + 1, budget));
   }
   return list;
 }
 
-CfgValue read_node(const Graph& g, NodeId id, const std::string& path, int depth) {
+// A leaf's value, its text charged to the budget.
+CfgValue charged_leaf(const Graph& g, NodeId id, const std::string& path, ExpansionBudget& budget) {
+  CfgValue v = read_plain_value(g, id, path);
+  budget.charge_text(v.text.size());
+  return v;
+}
+
+CfgValue read_node(const Graph& g, NodeId id, const std::string& path, int depth, ExpansionBudget& budget) {
   if (depth > kMaxCfgDepth) throw InputError(path + ": nesting deeper than " + std::to_string(kMaxCfgDepth));
+  // The pickle memo lets one node be referenced any number of times, as YAML aliases do:
+  // every visit is charged, so a shared-node bomb stops within the budget.
+  budget.charge(0);
   switch (oc_kind(g, id)) {
-    case OcKind::DictConfig: return read_content(g, id, true, path, depth);
-    case OcKind::ListConfig: return read_content(g, id, false, path, depth);
+    case OcKind::DictConfig: return read_content(g, id, true, path, depth, budget);
+    case OcKind::ListConfig: return read_content(g, id, false, path, depth, budget);
     case OcKind::Leaf: {
       const NodeId state = oc_state(g, id, path);
       const long val = entry_index(g, state, "_val");
-      if (val >= 0) return read_plain_value(g, g.at(state).entries[val].second, path);
+      if (val >= 0) return charged_leaf(g, g.at(state).entries[val].second, path, budget);
       // UnionNode (omegaconf 2.3+) wraps its value node in '_content'.
       const long content = entry_index(g, state, "_content");
-      if (content >= 0) return read_node(g, g.at(state).entries[content].second, path, depth + 1);
+      if (content >= 0) return read_node(g, g.at(state).entries[content].second, path, depth + 1, budget);
       throw InputError(path + ": malformed " + g.type_name(id) + " (no '_val')");
     }
-    case OcKind::NotOmegaconf: return read_plain_value(g, id, path);
+    case OcKind::NotOmegaconf: return charged_leaf(g, id, path, budget);
   }
   return CfgValue::null();
 }
@@ -127,7 +140,8 @@ CfgValue read_container(const Graph& g, NodeId container) {
   if (k != OcKind::DictConfig && k != OcKind::ListConfig) {
     throw InputError("xp.cfg: expected an omegaconf DictConfig, found " + g.type_name(container));
   }
-  return read_node(g, container, "xp.cfg", 0);
+  ExpansionBudget budget("xp.cfg");
+  return read_node(g, container, "xp.cfg", 0, budget);
 }
 
 }  // namespace fsdpshard::config

@@ -45,11 +45,11 @@ CfgValue& parent_of(CfgValue& root, const std::vector<std::string>& parts, bool 
 }  // namespace
 
 void merge_values(CfgValue& target, const CfgValue& source) {
+  KeyPositions positions(target);
   for (std::size_t i = 0; i < source.keys.size(); ++i) {
-    const long at = find_key(target, source.keys[i]);
+    const long at = positions.find(target, source.keys[i]);
     if (at < 0) {
-      target.keys.push_back(source.keys[i]);
-      target.values.push_back(source.values[i]);
+      positions.put(target, source.keys[i], source.values[i]);
       continue;
     }
     CfgValue& dest = target.values[at];

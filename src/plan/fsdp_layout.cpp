@@ -4,6 +4,7 @@
 #include <map>
 
 #include "fsdpshard/error.h"
+#include "util/linear_regex.h"
 
 namespace fsdpshard {
 
@@ -13,20 +14,14 @@ FsdpUnitRules FsdpUnitRules::audiocraft() {
 }
 
 FsdpUnitRules::FsdpUnitRules(const std::vector<std::string>& patterns) : texts_(patterns) {
-  for (const std::string& p : patterns) {
-    try {
-      regexes_.emplace_back(p, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw InputError("--fsdp-units '" + p + "': not a valid regex (" + e.what() + ")");
-    }
-  }
+  for (const std::string& p : patterns) regexes_.push_back(std::make_shared<const LinearRegex>(p, "--fsdp-units"));
 }
 
 std::string FsdpUnitRules::unit_of(const std::string& name) const {
-  for (const std::regex& re : regexes_) {
-    std::smatch m;
-    if (std::regex_search(name, m, re, std::regex_constants::match_continuous) && m.length(0) > 0) {
-      std::string unit = m.str(0);
+  for (const auto& re : regexes_) {
+    LinearRegex::Span m;
+    if (re->match_prefix(name, m) && m.end > m.begin) {
+      std::string unit = name.substr(m.begin, m.end - m.begin);
       if (!unit.empty() && unit.back() == '.') unit.pop_back();
       return unit;
     }

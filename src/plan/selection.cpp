@@ -1,15 +1,16 @@
 #include "fsdpshard/selection.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
-#include <regex>
 
 #include "fsdpshard/error.h"
+#include "util/linear_regex.h"
 
 namespace fsdpshard {
 
 struct NamePattern::Compiled {
-  std::regex regex;
+  LinearRegex regex;
 };
 
 namespace {
@@ -36,54 +37,28 @@ bool glob_match(const char* pattern, const char* name) {
   return *pattern == '\0';
 }
 
-std::regex compile(const std::string& text, const std::string& what) {
-  try {
-    return std::regex(text, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw InputError("bad regular expression in " + what + " '" + text + "': " + e.what());
+// "--include 'a*' --exclude 'b'": the filters as the user gave them, for messages.
+std::string describe(const std::vector<FilterRule>& filters) {
+  std::string text;
+  for (const FilterRule& rule : filters) {
+    if (!text.empty()) text += ' ';
+    text += (rule.include ? "--include '" : "--exclude '") + rule.pattern.text() + "'";
   }
+  return text;
 }
 
 }  // namespace
 
-NamePattern::NamePattern(const std::string& text) : text_(text) {
+NamePattern::NamePattern(const std::string& text, const std::string& option) : text_(text) {
   if (text.rfind("re:", 0) == 0) {
     is_regex_ = true;
-    compiled_ = std::make_shared<const Compiled>(Compiled{compile(text.substr(3), "pattern")});
+    compiled_ = std::make_shared<const Compiled>(Compiled{LinearRegex(text.substr(3), option)});
   }
 }
 
 bool NamePattern::matches(const std::string& name) const {
-  if (is_regex_) return std::regex_search(name, compiled_->regex);
+  if (is_regex_) return compiled_->regex.search(name);
   return glob_match(text_.c_str(), name.c_str());
-}
-
-struct RenameRule::Compiled {
-  std::regex regex;
-};
-
-RenameRule::RenameRule(const std::string& rule) : text(rule) {
-  const auto arrow = rule.find("=>");
-  if (arrow == std::string::npos || arrow == 0) {
-    throw InputError("--rename '" + rule + "': expected 'REGEX=>REPLACEMENT'");
-  }
-  compiled_ = std::make_shared<const Compiled>(Compiled{compile(rule.substr(0, arrow), "--rename")});
-  // Python users write \1 for a group; std::regex formats use $1. Accept both.
-  const std::string raw = rule.substr(arrow + 2);
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '\\' && i + 1 < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i + 1]))) {
-      replacement_ += '$';
-    } else if (raw[i] == '\\' && i + 1 < raw.size() && raw[i + 1] == '\\') {
-      replacement_ += '\\';
-      ++i;
-    } else {
-      replacement_ += raw[i];
-    }
-  }
-}
-
-std::string RenameRule::apply(const std::string& name) const {
-  return std::regex_replace(name, compiled_->regex, replacement_);
 }
 
 std::vector<Selected> select_tensors(const std::vector<std::string>& names,
@@ -94,6 +69,10 @@ std::vector<Selected> select_tensors(const std::vector<std::string>& names,
     for (std::size_t i = 0; i < names.size(); ++i) {
       if (rule.pattern.matches(names[i])) kept[i] = rule.include;
     }
+  }
+  if (!options.filters.empty() && !options.allow_empty && std::find(kept.begin(), kept.end(), true) == kept.end()) {
+    throw InputError(describe(options.filters) + ": no tensor is left of the " + std::to_string(names.size()) +
+                     " (check the patterns, or give --allow-empty to write an empty state dict)");
   }
   std::vector<Selected> selected;
   std::map<std::string, std::string> origin;  // output name -> input name

@@ -10,6 +10,8 @@ OUT/<target>/<n> seeds:
   fuzz_checkpoint          whole torch files
   fuzz_safetensors_file    .safetensors files, plus some made here from torch fixtures
   fuzz_safetensors_header  u64 buffer size + header JSON of each of those
+  fuzz_yaml_config         every .yaml file, plus anchors/aliases/merge keys made here
+  fuzz_selection           PATTERN\0REPLACEMENT\0KEYS made here, keys from safetensors headers
 Files above --max-bytes (default 256 KiB) are skipped: libFuzzer mutates small inputs
 far faster, and the structure is the same.
 Standard library only.
@@ -22,7 +24,31 @@ import sys
 import zipfile
 
 TARGETS = ["fuzz_unpickle", "fuzz_zip_reader", "fuzz_checkpoint", "fuzz_safetensors_file",
-           "fuzz_safetensors_header"]
+           "fuzz_safetensors_header", "fuzz_yaml_config", "fuzz_selection"]
+
+# YAML the config reader must handle: anchors, aliases, merge keys, tags, flow style.
+YAML_SEEDS = [
+    b"optim:\n  lr: 1.0e-05\n  epochs: 50\n",
+    b"base: &b {lr: 1, wd: 0}\nrun:\n  <<: *b\n  lr: 2\n",
+    b"a: &a [1, 2, 3]\nb: [*a, *a]\nc: {x: *a, y: *a}\n",
+    b"a: &a ['lol', 'lol']\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c]\n",
+    b"x: !!binary aGVsbG8=\ny: !!str 12\nz: !!float 1\nw: ~\nv: ${optim.lr}\nu: '???'\n",
+    b"- 1\n- two\n- {three: 3}\n",
+    b"k: |\n  block\n  text\nl: >\n  folded\n",
+    b"1: int key\ntrue: bool key\n1.5: float key\n",
+]
+
+# Selection rules against key text: globs, regexes (with a catastrophic one) and renames.
+SELECTION_RULES = [
+    (b"transformer.*", b""),
+    (b"^transformer\\.layers\\.([0-9]+)\\.", b"lm.\\1."),
+    (b"(x+x+)+y", b"z"),
+    (b"(weight|bias)$", b"$1_$&"),
+    (b"a*", b"[$`|$']"),
+    (b"condition_provider.conditioners.description*", b"$$"),
+]
+KEYS = [b"transformer.layers.0.self_attn.in_proj_weight", b"condition_provider.conditioners.description.w",
+        b"emb.0.weight", b"out_norm.bias", b"x" * 64, b""]
 
 
 def put(out, target, data: bytes):
@@ -48,6 +74,16 @@ def safetensors_from_zip(z: zipfile.ZipFile) -> bytes | None:
     return struct.pack("<Q", len(text)) + text + data
 
 
+def add_selection_seed(add, header: bytes):
+    """The tensor names of a safetensors header under the first selection rule."""
+    try:
+        names = [k.encode("utf-8", "surrogatepass") for k in json.loads(header) if k != "__metadata__"]
+    except (ValueError, AttributeError, TypeError):
+        return
+    pattern, replacement = SELECTION_RULES[1]
+    add("fuzz_selection", pattern + b"\0" + replacement + b"\0" + b"\n".join(names))
+
+
 def main(argv) -> int:
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -62,12 +98,21 @@ def main(argv) -> int:
         put(out, target, data)
         counts[target] += 1
 
+    for text in YAML_SEEDS:
+        add("fuzz_yaml_config", text)
+    for pattern, replacement in SELECTION_RULES:
+        add("fuzz_selection", pattern + b"\0" + replacement + b"\0" + b"\n".join(KEYS))
+
     for top in inputs:
         for folder, _, files in os.walk(top):
             for name in sorted(files):
                 path = os.path.join(folder, name)
                 size = os.path.getsize(path)
-                if size > max_bytes or name.endswith((".json", ".stamp", ".yaml", ".RAN")):
+                if size <= max_bytes and name.endswith(".yaml"):
+                    with open(path, "rb") as f:
+                        add("fuzz_yaml_config", f.read())
+                    continue
+                if size > max_bytes or name.endswith((".json", ".stamp", ".RAN")):
                     continue
                 with open(path, "rb") as f:
                     data = f.read()
@@ -77,6 +122,7 @@ def main(argv) -> int:
                         n = struct.unpack_from("<Q", data)[0]
                         if n <= len(data) - 8:
                             add("fuzz_safetensors_header", struct.pack("<Q", len(data) - 8 - n) + data[8:8 + n])
+                            add_selection_seed(add, data[8:8 + n])
                     continue
                 add("fuzz_zip_reader", data)
                 add("fuzz_checkpoint", data)

@@ -7,7 +7,8 @@ Usage: make_hostile.py OUTDIR            write OUTDIR/*.th|*.safetensors + OUTDI
 
 Standard library only for writing (no torch needed): pickles are assembled opcode by
 opcode, zips are written by zipfile and then patched, so every lie is exactly the one
-named. manifest.json lists each case:
+named. manifest.json lists each case (and, under "invocations", the hostile command lines of
+crash_classes.py):
   {"file", "what", "error": substring every command's error line must contain,
    "inspect"/"gather"/"verify_crc"/"cfg": {"exit": N, "error": substring} overrides,
    "marker": file the payload would create if anything ran it}
@@ -22,6 +23,9 @@ import struct
 import sys
 import zipfile
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crash_classes  # noqa: E402  (next to this file)
 
 ROOT = "archive"
 
@@ -312,8 +316,10 @@ def write_all(out: str) -> int:
         marker = overrides.get("marker")
         if marker and os.path.exists(marker):
             os.remove(marker)
+    # Hostile command lines (options, special files, cfg bombs): tests/hostile/crash_classes.py.
+    invocations = crash_classes.write(out, sys.modules[__name__])
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"cases": manifest}, f, indent=1)
+        json.dump({"cases": manifest, "invocations": invocations}, f, indent=1)
     print(f"wrote {len(manifest)} hostile inputs to {out}")
     return 0
 
