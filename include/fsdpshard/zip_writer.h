@@ -1,4 +1,4 @@
-// Writes torch.save-compatible zip archives (FORMATS.md §1): one root folder, stored
+// Writes torch.save-compatible zip archives (docs/FORMATS.md §1): one root folder, stored
 // records whose data starts 64-byte aligned, correct CRC-32 (libdeflate), zip64 when a
 // size or offset reaches 4 GiB. Records stream: memory does not grow with their size.
 #pragma once
@@ -41,7 +41,7 @@ class ZipWriter {
   // bytes were given, then end(). The CRC is computed on the way, unless begin() was
   // given it (`known_crc`: bytes copied unchanged from a record that states its CRC).
   // Names are relative to the root; "constants.pkl" and ".format_version" are refused
-  // (FORMATS.md §1: they change how torch.load reads the archive).
+  // (docs/FORMATS.md §1: they change how torch.load reads the archive).
   void begin(std::string_view name, uint64_t size, std::optional<uint32_t> known_crc = std::nullopt);
   void append(const void* data, std::size_t size);
   // Appends `size` bytes of `in_fd` from `offset`, copied by the kernel without passing
