@@ -5,7 +5,7 @@
                      --kind {training,fsdp,exported} [--world N] [--rank R | --all-ranks]
                      [--seed S] [--scratch DIR|auto|none] -o PATH
 
-Kinds (../shared/FORMATS.md §5, §6; tests/fixtures/audiocraft_like.py does the work):
+Kinds (docs/FORMATS.md §5, §6; tests/fixtures/audiocraft_like.py does the work):
   training  non-FSDP checkpoint.th: fp32 `model`, AdamW `optimizer` (exp_avg, exp_avg_sq,
             step), fp16 `best_state`, `fsdp_best_state = {}`, DictConfig `xp.cfg`, history,
             lr_scheduler, scaler, ema

@@ -1,4 +1,4 @@
-// All-or-nothing output (DESIGN.md principle 6): bytes go to a temporary file in the
+// All-or-nothing output (README, Safety): bytes go to a temporary file in the
 // target's folder; commit() fsyncs it, renames it onto the target and fsyncs the folder.
 // Destroyed without commit(), the temporary file is removed and the target untouched.
 // Temporary files are also removed when the process is killed by SIGTERM/SIGINT/SIGHUP,

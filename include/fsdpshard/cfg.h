@@ -1,5 +1,5 @@
 // xp.cfg: AudioCraft's experiment config, stored either as an omegaconf DictConfig object
-// graph (training checkpoints, FORMATS.md §4) or as YAML text (exported checkpoints).
+// graph (training checkpoints, docs/FORMATS.md §4) or as YAML text (exported checkpoints).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// How ranks talk (DESIGN.md principle 5): one interface, three backends.
+// How ranks talk: one interface, three backends.
 //   local: one process, size 1;  mpi: host buffers over MPI;
 //   nccl:  bulk bytes staged through device buffers and moved with ncclSend/ncclRecv,
 //          NCCL bootstrapped by broadcasting the ncclUniqueId over MPI; control

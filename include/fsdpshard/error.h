@@ -1,5 +1,5 @@
 // Errors fsdpshard reports to its user. Every failure the tool anticipates is one of
-// these two kinds; the CLI maps them to exit codes (DESIGN.md: 0 ok, 1 runtime, 2 input).
+// these two kinds; the CLI maps them to exit codes (README, Commands: 0 ok, 1 runtime, 2 input).
 #pragma once
 
 #include <stdexcept>

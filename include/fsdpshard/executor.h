@@ -1,4 +1,4 @@
-// Moves bytes by a Plan (DESIGN.md principle 4): each rank reads the records assigned to
+// Moves bytes by a Plan: each rank reads the records assigned to
 // it, casts them, and either writes them (when it writes that file) or sends them in
 // bounded chunks to the rank that does. Outputs appear all at once or not at all.
 #pragma once

@@ -1,4 +1,4 @@
-// FSDP's flat-parameter layout (torch 2.x, use_orig_params=True; FORMATS.md §6): which
+// FSDP's flat-parameter layout (torch 2.x, use_orig_params=True; docs/FORMATS.md §6): which
 // parameters form one FSDP unit, where each lies in the unit's flat parameter, and which
 // run of it every rank holds. Pure arithmetic: it is what lets fsdpshard reassemble
 // parameters from per-rank files and lay them out again for another world size.

@@ -1,6 +1,6 @@
 // The per-rank files of one AudioCraft FSDP run (checkpoint.th, checkpoint.th.1, …) and
 // the sharded state dicts in them: each parameter as 1-D pieces, one per rank, laid out
-// as FSDP's flat parameters (FORMATS.md §6). Opening one checks the pieces against the
+// as FSDP's flat parameters (docs/FORMATS.md §6). Opening one checks the pieces against the
 // layout predicted for the files' world size, so a wrong world size, a missing or extra
 // rank file, or a wrong wrap policy is a clear InputError instead of scrambled weights.
 #pragma once

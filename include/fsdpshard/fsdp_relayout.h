@@ -1,4 +1,4 @@
-// Moving FSDP flat parameters from one world size to another (FORMATS.md §6): which runs
+// Moving FSDP flat parameters from one world size to another (docs/FORMATS.md §6): which runs
 // of the old ranks' pieces make up a piece of the new layout, and what a new rank's shard
 // of a unit holds, parameter runs and padding in flat order. Pure arithmetic, like
 // fsdp_layout.h, so that `reshard --world M` is a plan over byte ranges and nothing more.

@@ -1,5 +1,5 @@
 // Writes an object Graph back as a pickle of protocol 2, using only the opcodes that
-// torch.load(weights_only=True) knows (FORMATS.md §2), keeping sharing and cycles.
+// torch.load(weights_only=True) knows (docs/FORMATS.md §2), keeping sharing and cycles.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// A transfer plan (DESIGN.md principle 4): derived by every rank from metadata alone, the
+// A transfer plan: derived by every rank from metadata alone, the
 // same everywhere, it says which bytes each output file holds, where they come from, who
 // reads them and who writes the file. The executor only moves bytes by it.
 #pragma once

@@ -1,4 +1,4 @@
-// safetensors files (FORMATS.md §7): u64 little-endian header length, a JSON header
+// safetensors files (docs/FORMATS.md §7): u64 little-endian header length, a JSON header
 // naming each tensor's dtype, shape and byte range, then the data buffer. The reader
 // validates the header against the file before any tensor is read; the writer emits the
 // header first and then streams each tensor's bytes in header order.

@@ -1,5 +1,5 @@
 // Tensors as a torch.save pickle describes them: a rebuild call over a storage that is a
-// persistent id naming a zip record (FORMATS.md §2). Recognised from the object graph
+// persistent id naming a zip record (docs/FORMATS.md §2). Recognised from the object graph
 // alone; the bytes stay on disk.
 #pragma once
 

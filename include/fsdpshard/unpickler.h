@@ -1,5 +1,5 @@
 // A symbolic pickle machine: reads any pickle stream of protocols 0-5 into an object
-// Graph without importing or calling anything (DESIGN.md principle 1).
+// Graph without importing or calling anything (docs/FORMATS.md §3).
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Reads torch.save zip archives (FORMATS.md §1): the central directory (zip64 too), one
+// Reads torch.save zip archives (docs/FORMATS.md §1): the central directory (zip64 too), one
 // root folder, stored records read in place with pread without touching the others.
 #pragma once
 

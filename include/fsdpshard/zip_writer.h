@@ -1,4 +1,4 @@
-// Writes torch.save-compatible zip archives (FORMATS.md §1): one root folder, stored
+// Writes torch.save-compatible zip archives (docs/FORMATS.md §1): one root folder, stored
 // records whose data starts 64-byte aligned, correct CRC-32 (libdeflate), zip64 when a
 // size or offset reaches 4 GiB. Records stream: memory does not grow with their size.
 // The layout is miniz's, byte count for byte count (local header, zip64 and padding

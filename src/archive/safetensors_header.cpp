@@ -1,4 +1,4 @@
-// The safetensors JSON header: parsing with every check FORMATS.md §7 (and the reference
+// The safetensors JSON header: parsing with every check docs/FORMATS.md §7 (and the reference
 // implementation) makes, and producing it for the writer.
 #include <algorithm>
 #include <nlohmann/json.hpp>

@@ -8,7 +8,7 @@
 namespace fsdpshard {
 namespace {
 
-// The reference implementation refuses larger headers (FORMATS.md §7).
+// The reference implementation refuses larger headers (docs/FORMATS.md §7).
 constexpr uint64_t kMaxHeaderSize = 100'000'000;
 
 }  // namespace

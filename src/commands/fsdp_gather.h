@@ -1,6 +1,6 @@
 // Reassembling a per-rank FSDP state dict (model, best_state.model, ema.state.model) for
 // `fsdpshard gather`: every parameter becomes one output record whose segments are its
-// pieces in the rank files, in rank order (FORMATS.md §6).
+// pieces in the rank files, in rank order (docs/FORMATS.md §6).
 #pragma once
 
 #include <memory>

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The per-rank state dicts AudioCraft saves (FORMATS.md §5, §6); model is required.
+// The per-rank state dicts AudioCraft saves (docs/FORMATS.md §5, §6); model is required.
 const char* const kStates[] = {"model", "best_state.model", "ema.state.model"};
 
 std::vector<std::string> split_path(const std::string& dotted) {

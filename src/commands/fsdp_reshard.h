@@ -1,6 +1,6 @@
 // `fsdpshard reshard --world M` on the per-rank files of an AudioCraft FSDP run: M new
 // rank files (checkpoint.th, checkpoint.th.1, …) in the flat-parameter layout FSDP uses
-// at world size M (FORMATS.md §6), so that M ranks with the same FSDP set-up resume.
+// at world size M (docs/FORMATS.md §6), so that M ranks with the same FSDP set-up resume.
 // Re-laid out: `model`, `best_state.model`, `ema.state.model` and the optimizer's
 // per-element state (Adam's exp_avg, exp_avg_sq); everything else comes from rank 0's file.
 #pragma once

@@ -1,4 +1,4 @@
-// How omegaconf objects look in a symbolic pickle graph (FORMATS.md §4): which Object is a
+// How omegaconf objects look in a symbolic pickle graph (docs/FORMATS.md §4): which Object is a
 // DictConfig, a ListConfig or a leaf node, and where their BUILD state keeps its fields.
 #pragma once
 

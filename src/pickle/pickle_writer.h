@@ -1,4 +1,4 @@
-// Byte-level encoding of the protocol-2 opcodes the pickler may use (FORMATS.md §2):
+// Byte-level encoding of the protocol-2 opcodes the pickler may use (docs/FORMATS.md §2):
 // each method appends one value in its most compact allowed form. No graph knowledge.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Element type conversions written out by hand: LibTorch's copy_ gives the same bits (the
 // tests compare against it), but linking LibTorch into the tool costs every rank ~0.4 s
-// and ~150 MB before main() runs (DESIGN.md), more than a whole small gather.
+// and ~150 MB before main() runs, more than a whole small gather.
 #include "fsdpshard/cast.h"
 
 #include <cstdint>

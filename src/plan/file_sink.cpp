@@ -6,7 +6,7 @@
 namespace fsdpshard {
 namespace {
 
-// torch.save's record set (FORMATS.md §1): data.pkl, byteorder, data/<key>…, version.
+// torch.save's record set (docs/FORMATS.md §1): data.pkl, byteorder, data/<key>…, version.
 class TorchSaveSink : public FileSink {
  public:
   TorchSaveSink(const PlannedFile& file, int fd, const std::string& label)

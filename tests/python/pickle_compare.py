@@ -1,6 +1,6 @@
 """Helpers for the pickle round-trip tests: a deep comparison that also checks object
 identity (sharing and cycles), and a check that a stream uses only the opcodes
-fsdpshard's pickler may write (FORMATS.md section 2)."""
+fsdpshard's pickler may write (docs/FORMATS.md section 2)."""
 import datetime
 import math
 import pickletools

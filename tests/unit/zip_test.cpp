@@ -233,7 +233,7 @@ TEST(ZipWriter, LoweredZip64ThresholdStillReadable) {
 }
 
 TEST(ZipWriter, TorchRecordSetAndByteorder) {
-  // The record set the checkpoint layer writes (FORMATS.md §1), from a hand-made pickle.
+  // The record set the checkpoint layer writes (docs/FORMATS.md §1), from a hand-made pickle.
   TempDir dir;
   const std::string pkl_path = dir.file("pkl");
   torch_helper({"big_pickle", pkl_path, "300"});
