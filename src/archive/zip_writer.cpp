@@ -157,7 +157,7 @@ void ZipWriter::end() {
                            std::to_string(record_remaining_) + " bytes short");
   }
   if (checking_alignment_ && alignment_text_ != std::to_string(options_.alignment)) {
-    // torch.load computes storage offsets from this number (FORMATS.md §1): it must be
+    // torch.load computes storage offsets from this number (docs/FORMATS.md §1): it must be
     // the alignment the records are really written with.
     throw InputError("refusing to write record '.storage_alignment' = '" + alignment_text_ +
                      "': the records are aligned to " + std::to_string(options_.alignment));
