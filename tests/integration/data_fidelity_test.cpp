@@ -4,6 +4,9 @@
 // (tests/python/fidelity_cases.py); outputs are loaded back by real torch or safetensors.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "support/test_support.h"
 
 namespace fsdpshard::test {
@@ -209,6 +212,48 @@ TEST(DataFidelity, EveryDtypeTorch2SavesIsGatheredByteForByte) {
             0);
   const auto loaded = run_python2(torch2, "fidelity_cases.py", {"safetensors", st, picked});
   EXPECT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+}
+
+// The refusals above under mpirun -np 2: every rank agrees, rank 0 says it once, exit 2,
+// no abort banner, nothing written, the input unchanged.
+TEST(DataFidelity, RefusalsUnderMpirunAreOneLineAndWriteNothing) {
+  TempDir dir;
+  struct Case {
+    const char* name;
+    std::vector<std::string> extra;
+    const char* needle;
+  };
+  const std::vector<Case> cases = {
+      {"ff_unicode_key", {"--to", "state-dict"}, "is not UTF-8"},
+      {"bytes_key", {"--to", "state-dict"}, "has a key of type bytes"},
+      {"mixed_storage", {"--to", "state-dict"}, "is referenced both as torch.HalfStorage"},
+      {"float8_storage_class", {}, "unknown storage class torch.Float8_e4m3fnStorage"},
+      {"deflated_tensors", {"--to", "state-dict"}, "is deflate-compressed"},
+      {"surrogate_key", {"--to", "safetensors"}, "is not valid UTF-8"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string in = make_case(dir, c.name);
+    const std::string before = read_file(in);
+    const std::string out = dir.file(std::string(c.name) + ".out");
+    std::vector<std::string> args{"gather", in, "-o", out};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    const auto r = run_fsdpshard_mpi(2, args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    std::size_t lines = 0;
+    for (std::size_t at = r.err.find("fsdpshard: error: "); at != std::string::npos;
+         at = r.err.find("fsdpshard: error: ", at + 1)) {
+      ++lines;
+    }
+    EXPECT_EQ(lines, 1u) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("MPI_ABORT"), std::string::npos) << r.err;
+    EXPECT_FALSE(file_exists(out)) << out << " was written";
+    EXPECT_EQ(read_file(in), before) << "the input changed";
+  }
+  for (const auto& name : list_dir(dir.path())) {
+    EXPECT_EQ(name.find(".fsdpshard-"), std::string::npos) << "left behind: " << name;
+  }
 }
 
 }  // namespace
