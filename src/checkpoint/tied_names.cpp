@@ -107,9 +107,11 @@ TiedNames drop_tied_names(const StateDict& source, const std::vector<Selected>& 
 }
 
 void record_dropped_names(std::vector<std::pair<std::string, std::string>>& metadata, const TiedNames& tied) {
-  for (const auto& [name, kept] : tied.dropped) {
+  for (const auto& entry : tied.dropped) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string& name = entry.first;
     const bool present = std::any_of(metadata.begin(), metadata.end(), [&](const auto& kv) { return kv.first == name; });
-    if (!present) metadata.emplace_back(name, kept);
+    if (!present) metadata.emplace_back(name, entry.second);
   }
 }
 
