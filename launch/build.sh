@@ -7,13 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build}
 JOBS=${FSDPSHARD_JOBS:-$(nproc)}
 
-LAUNCHER=()
-if command -v ccache >/dev/null 2>&1; then
-  # Several checkouts (worktrees, CI's fresh clone) then share compiled objects.
-  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-fi
+# shellcheck source=launch/ccache.sh
+source "$ROOT/launch/ccache.sh"
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   # shellcheck disable=SC2086
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" ${FSDPSHARD_CMAKE_ARGS:-}
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${CCACHE_LAUNCHER[@]}" ${FSDPSHARD_CMAKE_ARGS:-}
 fi
 cmake --build "$BUILD" -j "$JOBS"

@@ -30,9 +30,11 @@ if ! command -v clang++ >/dev/null 2>&1 ||
     apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev
 fi
 
+# shellcheck source=launch/ccache.sh
+source "$ROOT/launch/ccache.sh"
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DFSDPSHARD_FUZZ=ON -DFSDPSHARD_TESTS=OFF -DFSDPSHARD_NCCL=OFF >/dev/null
+    -DFSDPSHARD_FUZZ=ON -DFSDPSHARD_TESTS=OFF -DFSDPSHARD_NCCL=OFF "${CCACHE_LAUNCHER[@]}" >/dev/null
 fi
 cmake --build "$BUILD" --target fuzz_all -j "${FSDPSHARD_JOBS:-$(nproc)}"
 

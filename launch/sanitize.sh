@@ -11,10 +11,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${FSDPSHARD_ASAN_BUILD_DIR:-$ROOT/build-asan}
 
 FSDPSHARD_QUIET_SETUP=1 "$ROOT/launch/setup.sh"
+# shellcheck source=launch/ccache.sh
+source "$ROOT/launch/ccache.sh"
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   # -O1 keeps the instrumented binaries reasonably quick; NCCL off: nvcc takes no -fsanitize.
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-    -DFSDPSHARD_SANITIZE=ON -DFSDPSHARD_NCCL=OFF >/dev/null
+    -DFSDPSHARD_SANITIZE=ON -DFSDPSHARD_NCCL=OFF "${CCACHE_LAUNCHER[@]}" >/dev/null
 fi
 # The torch 2.x tests run here too, as in launch/test.sh: a missing venv fails them.
 FSDPSHARD_TORCH2_PYTHON=$("$ROOT/launch/torch2-venv.sh")
