@@ -59,25 +59,6 @@ void write_exact(int fd, const void* data, std::size_t length, const std::string
   }
 }
 
-void pwrite_exact(int fd, const void* data, std::size_t length, uint64_t offset,
-                  const std::string& what) {
-  const auto* in = static_cast<const char*>(data);
-  while (length > 0) {
-    const ssize_t n = ::pwrite(fd, in, length, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_write_errno(what);
-    }
-    if (n == 0) {
-      errno = ENOSPC;
-      throw_write_errno(what);
-    }
-    in += n;
-    length -= static_cast<std::size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-}
-
 void copy_exact(int in_fd, uint64_t in_offset, int out_fd, uint64_t length, const std::string& in_path,
                 const std::string& what, const std::string& out_what) {
   while (length > 0) {

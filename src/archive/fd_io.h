@@ -13,11 +13,9 @@ namespace fsdpshard::archive {
 void pread_exact(int fd, void* dst, std::size_t length, uint64_t offset, const std::string& path,
                  const std::string& what);
 
-// Writes all bytes at the current position / at `offset`. RuntimeFailure naming `what`
+// Writes all bytes at the current position. RuntimeFailure naming `what`
 // and the reason ("no space left on device", "file too large"…).
 void write_exact(int fd, const void* data, std::size_t length, const std::string& what);
-void pwrite_exact(int fd, const void* data, std::size_t length, uint64_t offset,
-                  const std::string& what);
 
 // Copies `length` bytes of `in_fd` from `in_offset` to `out_fd` at its current position:
 // in the kernel with copy_file_range (no pass through this process's memory; a shared

@@ -231,19 +231,26 @@ std::optional<int64_t> decimal_to_int64(const std::string& text) {
   return v;
 }
 
+namespace {
+
+// Two's complement negation of a little-endian byte string (invert, add one).
+void negate_in_place(std::string& bytes) {
+  unsigned carry = 1;
+  for (char& c : bytes) {
+    const unsigned v = (static_cast<unsigned char>(~static_cast<unsigned char>(c))) + carry;
+    c = static_cast<char>(v & 0xFF);
+    carry = v >> 8;
+  }
+}
+
+}  // namespace
+
 std::string twos_complement_to_decimal(const std::string& bytes) {
   if (bytes.empty()) return "0";
   const bool negative = (static_cast<unsigned char>(bytes.back()) & 0x80) != 0;
   // Magnitude bytes: the value itself, or its two's complement negation.
   std::string mag(bytes);
-  if (negative) {
-    unsigned carry = 1;
-    for (char& c : mag) {
-      const unsigned v = (static_cast<unsigned char>(~static_cast<unsigned char>(c))) + carry;
-      c = static_cast<char>(v & 0xFF);
-      carry = v >> 8;
-    }
-  }
+  if (negative) negate_in_place(mag);
   std::string value = "0";
   for (auto it = mag.rbegin(); it != mag.rend(); ++it) {
     value = decimal_add(decimal_mul_small(value, 256),
@@ -270,12 +277,7 @@ std::string decimal_to_twos_complement(const std::string& text) {
     digits = decimal_normalize(quotient);
   }
   if (negative) {
-    unsigned carry = 1;
-    for (char& c : mag) {
-      const unsigned v = (static_cast<unsigned char>(~static_cast<unsigned char>(c))) + carry;
-      c = static_cast<char>(v & 0xFF);
-      carry = v >> 8;
-    }
+    negate_in_place(mag);
     if (mag.empty() || !(static_cast<unsigned char>(mag.back()) & 0x80)) mag.push_back('\xff');
   } else if (!mag.empty() && (static_cast<unsigned char>(mag.back()) & 0x80)) {
     mag.push_back('\0');

@@ -344,11 +344,7 @@ class Emitter {
         }
       } else if (breaks) {
         if (ch == kEnd || !is_break(ch)) {
-          if (text[start] == U'\n') write_line_break();
-          for (std::size_t k = start; k < end; ++k) {
-            write_line_break(text[k] == U'\n' ? U"\n" : std::u32string(1, text[k]));
-          }
-          write_indent();
+          write_breaks(text, start, end);
           whitespace_ = false;
           indention_ = false;
           start = end;
@@ -362,6 +358,16 @@ class Emitter {
         breaks = is_break(ch);
       }
     }
+  }
+
+  // The line breaks text[start, end) of a flow scalar, as PyYAML re-emits them: a leading
+  // '\n' doubled (one break folds away on reading), others kept, then the indent.
+  void write_breaks(const std::u32string& text, std::size_t start, std::size_t end) {
+    if (text[start] == U'\n') write_line_break();
+    for (std::size_t k = start; k < end; ++k) {
+      write_line_break(text[k] == U'\n' ? U"\n" : std::u32string(1, text[k]));
+    }
+    write_indent();
   }
 
   void write_single_quoted(const std::u32string& text, bool split) {
@@ -382,11 +388,7 @@ class Emitter {
         }
       } else if (breaks) {
         if (ch == kEnd || !is_break(ch)) {
-          if (text[start] == U'\n') write_line_break();
-          for (std::size_t k = start; k < end; ++k) {
-            write_line_break(text[k] == U'\n' ? U"\n" : std::u32string(1, text[k]));
-          }
-          write_indent();
+          write_breaks(text, start, end);
           start = end;
         }
       } else if (ch == kEnd || ch == U' ' || is_break(ch) || ch == U'\'') {
