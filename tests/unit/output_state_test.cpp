@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <memory>
+#include <stdexcept>
+
 #include "checkpoint/tensor_nodes.h"
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/output_state.h"

@@ -3,8 +3,6 @@
 // every rank computes alone and so must be the same everywhere.
 #include <gtest/gtest.h>
 
-#include <numeric>
-
 #include "fsdpshard/plan.h"
 
 namespace fsdpshard {

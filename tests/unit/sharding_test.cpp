@@ -8,7 +8,6 @@
 #include "commands/shard_index.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/sharding.h"
-#include "support/test_support.h"
 
 namespace fsdpshard {
 namespace {
