@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "archive/file_kind.h"
 #include "archive/previous_output.h"
 #include "archive/temp_names.h"
 #include "fsdpshard/error.h"
@@ -17,17 +18,6 @@ namespace fsdpshard {
 namespace {
 
 using FileId = std::pair<dev_t, ino_t>;
-
-const char* node_kind(mode_t mode) {
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISDIR(mode)) return "a folder";
-  if (S_ISLNK(mode)) return "a symbolic link";
-  if (S_ISREG(mode)) return "a file";
-  return "not a regular file";
-}
 
 // The folder an output goes into must be there: said now, not at the final rename.
 void require_parent_folder(const std::string& output, const std::string& folder) {
@@ -55,7 +45,7 @@ void check_file_output(const std::string& output, bool force) {
   }
   if (S_ISDIR(st.st_mode)) throw InputError("-o " + output + " is a folder, expected a file name");
   if (!S_ISREG(st.st_mode)) {
-    throw InputError("-o " + output + " is " + node_kind(st.st_mode) +
+    throw InputError("-o " + output + " is " + archive::file_kind(st.st_mode) +
                      "; fsdpshard writes regular files only and never replaces one that is not (--dry-run writes "
                      "nothing)");
   }
@@ -72,7 +62,7 @@ void check_folder_output(const std::string& output, bool force) {
     require_parent_folder(output, split.folder);
     return;
   }
-  if (!S_ISDIR(st.st_mode)) throw InputError("-o " + output + " exists and is " + node_kind(st.st_mode) + ", not a folder");
+  if (!S_ISDIR(st.st_mode)) throw InputError("-o " + output + " exists and is " + archive::file_kind(st.st_mode) + ", not a folder");
   if (!force) throw InputError(output + " exists (use --force to overwrite)");
   struct stat parent {};
   if (::stat(split.folder.c_str(), &parent) == 0 && parent.st_dev != st.st_dev) {

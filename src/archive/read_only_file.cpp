@@ -8,23 +8,15 @@
 #include <utility>
 
 #include "archive/fd_io.h"
+#include "archive/file_kind.h"
 #include "fsdpshard/error.h"
 
 namespace fsdpshard {
 
 namespace {
 
-const char* non_regular_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a plain file";
-}
-
 [[noreturn]] void throw_not_regular(const std::string& path, mode_t mode) {
-  throw InputError(path + ": is " + std::string(non_regular_kind(mode)) + ", not a regular file");
+  throw InputError(path + ": is " + archive::file_kind(mode) + ", not a regular file");
 }
 
 [[noreturn]] void throw_open_error(const std::string& path) {

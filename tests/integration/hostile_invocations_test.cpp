@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "support/hostile_corpus.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {
@@ -98,19 +99,9 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
   return files;
 }
 
-class HostileInvocations : public ::testing::Test {
+class HostileInvocations : public HostileCorpusTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const auto made = run({python(), source_dir() + "/tests/hostile/make_hostile.py", dir_->path()});
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    manifest_ = new json(json::parse(read_file(dir_->file("manifest.json"))));
-  }
-  static void TearDownTestSuite() {
-    delete manifest_;
-    delete dir_;
-  }
-  static const json& invocations() { return (*manifest_)["invocations"]; }
+  static const json& invocations() { return corpus_manifest()["invocations"]; }
 
   // Runs case `c` (on `ranks` ranks under mpirun when ranks > 0) and checks its outcome.
   static void check(const json& c, int ranks) {
@@ -128,12 +119,12 @@ class HostileInvocations : public ::testing::Test {
     argv.push_back(fsdpshard_binary());
     for (const json& a : c["args"]) {
       std::string arg = a.get<std::string>();
-      arg = replace_all(arg, "{dir}", dir_->path());
+      arg = replace_all(arg, "{dir}", corpus_dir());
       arg = replace_all(arg, "{out}", out.path());
       arg = replace_all(arg, "{special}", special);
       argv.push_back(arg);
     }
-    const auto corpus_before = snapshot(dir_->path());
+    const auto corpus_before = snapshot(corpus_dir());
     const auto special_before = snapshot(special_dir.path());
 
     const CommandResult r = run(argv);
@@ -150,16 +141,10 @@ class HostileInvocations : public ::testing::Test {
     if (expected != 0) {
       EXPECT_TRUE(list_dir(out.path()).empty()) << "left " << list_dir(out.path()).front();
     }
-    EXPECT_EQ(snapshot(dir_->path()), corpus_before) << "an input changed";
+    EXPECT_EQ(snapshot(corpus_dir()), corpus_before) << "an input changed";
     EXPECT_EQ(snapshot(special_dir.path()), special_before) << "an input changed";
   }
-
-  static TempDir* dir_;
-  static json* manifest_;
 };
-
-TempDir* HostileInvocations::dir_ = nullptr;
-json* HostileInvocations::manifest_ = nullptr;
 
 TEST_F(HostileInvocations, CorpusCoversEveryClass) {
   std::map<std::string, int> setups;
@@ -191,7 +176,7 @@ TEST_F(HostileInvocations, InputClassesUnderMpirun) {
 TEST_F(HostileInvocations, CatastrophicPatternsStillSelectAndRename) {
   TempDir out;
   const std::string long_key(100000, 'x');
-  auto r = run_fsdpshard({"gather", dir_->file("long_key.th"), "-o", out.file("kept.th"), "--to", "state-dict",
+  auto r = run_fsdpshard({"gather", corpus_file("long_key.th"), "-o", out.file("kept.th"), "--to", "state-dict",
                           "--exclude", "re:(x+x+)+y", "--rename", "(x+x+)+$=>long"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto names = run({python(), "-c",
@@ -199,7 +184,7 @@ TEST_F(HostileInvocations, CatastrophicPatternsStillSelectAndRename) {
                           out.file("kept.th")});
   ASSERT_EQ(names.exit_code, 0) << names.err;
   EXPECT_EQ(names.out, "b\nlong\nw\n");
-  r = run_fsdpshard({"gather", dir_->file("good.th"), "-o", out.file("empty.th"), "--to", "state-dict", "--include",
+  r = run_fsdpshard({"gather", corpus_file("good.th"), "-o", out.file("empty.th"), "--to", "state-dict", "--include",
                      "nomatch*", "--allow-empty"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto empty = run({python(), "-c", "import sys, torch; print(len(torch.load(sys.argv[1])))", out.file("empty.th")});

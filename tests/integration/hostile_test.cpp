@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/hostile_corpus.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {
@@ -13,21 +14,11 @@ namespace {
 
 using nlohmann::json;
 
-// The corpus is written once for all the tests of this file.
-class Hostile : public ::testing::Test {
+// The corpus is written once for the suite (support/hostile_corpus.h).
+class Hostile : public HostileCorpusTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const auto made = run({python(), source_dir() + "/tests/hostile/make_hostile.py", dir_->path()});
-    ASSERT_EQ(made.exit_code, 0) << made.err;
-    manifest_ = new json(json::parse(read_file(dir_->file("manifest.json"))));
-  }
-  static void TearDownTestSuite() {
-    delete manifest_;
-    delete dir_;
-  }
-  static const json& cases() { return (*manifest_)["cases"]; }
-  static std::string file(const json& c) { return dir_->file(c["file"].get<std::string>()); }
+  static const json& cases() { return corpus_manifest()["cases"]; }
+  static std::string file(const json& c) { return corpus_file(c["file"].get<std::string>()); }
 
   // What `command` must do on case `c`: the override, else exit 2 with the case's error.
   static std::pair<int, std::string> expected(const json& c, const char* command) {
@@ -68,13 +59,7 @@ class Hostile : public ::testing::Test {
     r.err = ours;
     return r;
   }
-
-  static TempDir* dir_;
-  static json* manifest_;
 };
-
-TempDir* Hostile::dir_ = nullptr;
-json* Hostile::manifest_ = nullptr;
 
 TEST_F(Hostile, CorpusHasEveryKindOfInput) {
   EXPECT_GE(cases().size(), 25u);

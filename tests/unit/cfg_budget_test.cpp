@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 
 #include "config/omegaconf_nodes.h"
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
+#include "support/input_error.h"
 
 namespace fsdpshard {
 namespace {
@@ -24,14 +24,7 @@ std::string laughs(int levels) {
   return text;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -5,12 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 #include <regex>
 
 #include "fsdpshard/error.h"
 #include "fsdpshard/fsdp_layout.h"
 #include "fsdpshard/selection.h"
+#include "support/input_error.h"
 
 namespace fsdpshard {
 namespace {
@@ -32,14 +32,7 @@ const std::vector<std::string>& sample_names() {
   return names;
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using test::message_of;
 
 TEST(Selection, RegexPatternsFindWhatStdRegexSearchFinds) {
   const std::vector<std::string> patterns = {

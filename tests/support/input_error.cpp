@@ -1,0 +1,16 @@
+#include "support/input_error.h"
+
+#include "fsdpshard/error.h"
+
+namespace fsdpshard::test {
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no InputError)";
+}
+
+}  // namespace fsdpshard::test
