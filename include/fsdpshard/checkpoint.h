@@ -6,7 +6,9 @@
 // (its *.index.json, or the folder holding one): those become a synthetic graph holding
 // the state dict — with xp.cfg as YAML text next to it when the set carries one (a
 // config.yaml beside the index, or "xp.cfg" in the safetensors metadata), shaped like an
-// AudioCraft export {'best_state': …, 'xp.cfg': …}.
+// AudioCraft export {'best_state': …, 'xp.cfg': …}. An FSDP run's rank files open as
+// one Checkpoint through open_source() (source/open_source.h): rank 0's graph, all rank
+// files as inputs, and storages whose bytes are segments in several of them.
 #pragma once
 
 #include <map>

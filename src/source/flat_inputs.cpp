@@ -113,16 +113,16 @@ void Checkpoint::open_safetensors_file() {
 
 void Checkpoint::open_shard_set(const RecognizedInput& in) {
   kind_ = InputKind::ShardSet;
-  struct {
-    std::string index, single;
-  } set{in.lone_file ? "" : in.file, in.lone_file ? in.file : ""};
-  const std::string index_path = in.file;
+  // A one-file set (huggingface_hub and reshard write a single shard without an index)
+  // is that file's state dict; otherwise the index says which file holds each tensor.
+  const bool indexed = !in.lone_file;
+  const std::string& index_path = in.file;
   // weight_map in the index's order (ordered_json): the state dict comes back in it.
   std::map<std::string, std::string> weight_map;  // tensor -> file
   std::map<std::string, std::size_t> position;    // tensor -> place in the weight_map
   std::set<std::string> files;
   std::vector<std::pair<std::string, std::string>> metadata;  // the index's string entries
-  if (!set.index.empty()) {
+  if (indexed) {
     nlohmann::ordered_json index;
     try {
       index = nlohmann::ordered_json::parse(read_text(index_path));
@@ -148,7 +148,7 @@ void Checkpoint::open_shard_set(const RecognizedInput& in) {
       }
     }
   } else {
-    files.insert(fs::path(set.single).filename().string());
+    files.insert(fs::path(in.file).filename().string());
   }
   const fs::path folder = in.folder;
 
@@ -159,7 +159,7 @@ void Checkpoint::open_shard_set(const RecognizedInput& in) {
     const auto input = static_cast<uint32_t>(inputs_.size());
     inputs_.push_back(file_path);
     const auto claim = [&](const std::string& name) {
-      if (set.index.empty()) {  // a one-file set: the file is the whole state dict
+      if (!indexed) {  // a one-file set: the file is the whole state dict
         if (!seen.insert(name).second) throw InputError(file_path + ": '" + name + "' appears twice");
         return;
       }
@@ -173,7 +173,7 @@ void Checkpoint::open_shard_set(const RecognizedInput& in) {
     const RecognizedInput member = recognize_file(file_path);
     if (member.kind == InputKind::Safetensors) {
       const SafetensorsReader reader = open_member_safetensors(member);
-      if (set.index.empty()) metadata = reader.metadata();  // a lone file keeps its metadata itself
+      if (!indexed) metadata = reader.metadata();  // a lone file keeps its metadata itself
       for (const SafetensorsEntry& e : reader.entries()) {
         claim(e.name);
         FlatTensor t;
@@ -212,7 +212,7 @@ void Checkpoint::open_shard_set(const RecognizedInput& in) {
   for (const auto& [name, file] : weight_map) {
     if (!seen.count(name)) throw InputError(index_path + ": lists '" + name + "' in " + file + ", which lacks it");
   }
-  if (!set.index.empty()) {
+  if (indexed) {
     std::stable_sort(tensors.begin(), tensors.end(), [&](const FlatTensor& a, const FlatTensor& b) {
       return position.at(a.name) < position.at(b.name);
     });
