@@ -4,6 +4,7 @@
 
 #include "checkpoint/tensor_nodes.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/source/storage_segments.h"
 
 namespace fsdpshard {
 namespace {
@@ -63,9 +64,9 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
       if (it == shared.end()) {
         PlannedRecord r;
         r.name = "data/" + std::to_string(out.storages.size());
-        r.set_source(where.input, where.offset, t.storage.numel);
         r.source_dtype = t.storage.untyped ? DType::UInt8 : t.storage.dtype;
         r.dtype = t.storage.untyped ? DType::UInt8 : s.dtype;
+        add_storage_run(r, where, 0, t.storage.numel, r.source_dtype, ckpt.path() + ": '" + named.name + "'");
         keep_input_crc(r, where);
         pid = make_storage_node(g, t.storage.untyped ? t.dtype : s.dtype, std::to_string(out.storages.size()),
                            t.storage.untyped ? t.storage.numel / element_size(t.dtype) : t.storage.numel);
@@ -79,7 +80,8 @@ OutputState build_output_state(Checkpoint& ckpt, const StateDict& source,
     } else {
       PlannedRecord r;
       r.name = "data/" + std::to_string(out.storages.size());
-      r.set_source(where.input, where.offset + t.storage_offset * element_size(t.dtype), t.numel());
+      add_storage_run(r, where, t.storage_offset * element_size(t.dtype), t.numel(), t.dtype,
+                      ckpt.path() + ": '" + named.name + "'");
       r.source_dtype = t.dtype;
       r.dtype = s.dtype;
       keep_input_crc(r, where);
@@ -103,9 +105,14 @@ bool writes_whole_storage(const TensorRef& t, int users) {
 }
 
 void keep_input_crc(PlannedRecord& r, const StorageLocation& where) {
-  if (where.crc32 && r.copies_unchanged() && r.segments[0].input == where.input &&
-      r.segments[0].offset == where.offset && r.source_bytes() == where.size) {
-    r.crc32 = where.crc32;
+  if (!r.copies_unchanged()) return;
+  // The record is one run: it keeps a CRC when that run is a whole input record.
+  for (const StorageSegment& segment : where.segments) {
+    if (segment.crc32 && r.segments[0].input == segment.input && r.segments[0].offset == segment.offset &&
+        r.source_bytes() == segment.length) {
+      r.crc32 = segment.crc32;
+      return;
+    }
   }
 }
 

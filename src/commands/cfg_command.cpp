@@ -10,6 +10,7 @@
 #include "fsdpshard/error.h"
 #include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_paths.h"
+#include "fsdpshard/source/open_source.h"
 #include "fsdpshard/zip_writer.h"
 
 namespace fsdpshard {
@@ -91,7 +92,8 @@ int run_cfg(const CfgOptions& options) {
   install_cleanup_signal_handlers();
   const bool writes = !options.output.empty() || options.in_place;
   if (writes) check_cfg_output(options);
-  Checkpoint ckpt(options.path);
+  const std::unique_ptr<Checkpoint> opened = open_source(options.path);
+  Checkpoint& ckpt = *opened;
   if (!writes) {
     if (!options.edits.empty() || options.format != CfgFormat::Keep) {
       throw InputError("edits or --cfg-format need -o OUT or --in-place to say where to write");

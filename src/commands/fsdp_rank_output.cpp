@@ -5,6 +5,7 @@
 #include "checkpoint/tensor_nodes.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/output_state.h"
+#include "fsdpshard/source/storage_segments.h"
 #include "fsdpshard/tensor_ref.h"
 #include "pickle/graph_walk.h"
 
@@ -67,7 +68,7 @@ std::vector<PlannedRecord> RankOutput::records_for(NodeId root) const {
           PlannedRecord r;
           r.name = "data/" + s.key;
           r.source_dtype = r.dtype = s.untyped ? DType::UInt8 : s.dtype;
-          r.set_source(where.input, where.offset, s.numel);
+          add_storage_run(r, where, 0, s.numel, r.source_dtype, rank0.path());
           keep_input_crc(r, where);
           records.push_back(std::move(r));
         }

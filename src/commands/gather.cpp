@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "commands/cfg_output.h"
-#include "commands/fsdp_gather.h"
 #include "commands/run_plan.h"
 #include "commands/safetensors_output.h"
 #include "fsdpshard/atomic_file.h"
@@ -17,6 +16,7 @@
 #include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_state.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/source/open_source.h"
 #include "fsdpshard/tied_names.h"
 #include "util/format.h"
 
@@ -84,42 +84,28 @@ const char* target_name(GatherTarget target) {
 
 PlannedJob plan_gather(const GatherOptions& options) {
   check_output_path(options);
-  std::unique_ptr<Checkpoint> single;
-  std::optional<FsdpGathered> fsdp;
-  Checkpoint* ckpt = nullptr;
-  StateDict source;
-  OutputState state;
-  TiedNames tied;
-  std::vector<std::string> inputs;
-  if (wants_fsdp_gather(options.input, options.from)) {
-    // A per-rank FSDP state dict: every parameter from the pieces of all rank files.
-    fsdp.emplace(gather_fsdp_state(options.input, options.from, {options.shapes_from, options.fsdp_units},
-                                   options.selection));
-    for (const auto& rank : fsdp->files.ranks) refuse_irregular_tensors(*rank);
-    ckpt = fsdp->files.ranks[0].get();
-    source = fsdp->sharded.per_rank[0];
-    state = fsdp->state;
-    inputs = fsdp->files.paths;
-  } else {
-    single = std::make_unique<Checkpoint>(options.input);
-    refuse_irregular_tensors(*single);
-    ckpt = single.get();
-    source = resolve_source(*ckpt, options.from);
-    std::vector<std::string> names;
-    std::vector<DType> dtypes;
-    for (const auto& t : source.tensors) {
-      names.push_back(t.name);
-      dtypes.push_back(t.tensor.dtype);
-    }
-    std::vector<Selected> selected = select_tensors(names, dtypes, options.selection);
-    if (options.target == GatherTarget::Safetensors) {
-      // safetensors cannot share storages: one name per tied storage, the rest recorded.
-      tied = drop_tied_names(source, selected, options.input);
-      selected = tied.kept;
-    }
-    state = build_output_state(*ckpt, source, selected);
-    inputs = ckpt->inputs();
+  // Any input, an FSDP run's rank files included (a per-rank --from reads every rank's
+  // pieces): one Checkpoint whose inputs the plan reads.
+  const std::unique_ptr<Checkpoint> opened =
+      open_source(options.input, {options.from, options.shapes_from, options.fsdp_units});
+  Checkpoint* ckpt = opened.get();
+  refuse_irregular_tensors(*ckpt);
+  const StateDict source = resolve_source(*ckpt, options.from);
+  std::vector<std::string> names;
+  std::vector<DType> dtypes;
+  for (const auto& t : source.tensors) {
+    names.push_back(t.name);
+    dtypes.push_back(t.tensor.dtype);
   }
+  std::vector<Selected> selected = select_tensors(names, dtypes, options.selection);
+  TiedNames tied;
+  if (options.target == GatherTarget::Safetensors) {
+    // safetensors cannot share storages: one name per tied storage, the rest recorded.
+    tied = drop_tied_names(source, selected, options.input);
+    selected = tied.kept;
+  }
+  const OutputState state = build_output_state(*ckpt, source, selected);
+  const std::vector<std::string> inputs = ckpt->inputs();
 
   CfgFormat cfg_format = options.cfg_format;
   if (options.target == GatherTarget::Training && cfg_format == CfgFormat::Keep) cfg_format = CfgFormat::DictConfig;

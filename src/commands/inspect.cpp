@@ -9,6 +9,8 @@
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/global_scan.h"
+#include "fsdpshard/source/open_source.h"
+#include "fsdpshard/source/recognize_input.h"
 #include "fsdpshard/unpickler.h"
 #include "fsdpshard/zip_reader.h"
 #include "util/format.h"
@@ -38,7 +40,8 @@ json shape_json(const std::vector<int64_t>& sizes) {
 // The zip record holding a tensor's bytes, or the file of a safetensors/shard-set input.
 std::string record_name(const Checkpoint& ckpt, const StorageRef& storage) {
   if (ckpt.is_torch_file()) return "data/" + storage.key;
-  return std::filesystem::path(ckpt.inputs()[ckpt.storage_location(storage).input]).filename().string();
+  const StorageLocation where = ckpt.storage_location(storage);
+  return std::filesystem::path(ckpt.inputs()[where.segments.front().input]).filename().string();
 }
 
 // Every global the input's pickle (and, for a shard set, each torch shard's) names, with
@@ -231,10 +234,11 @@ void print_human(const json& report) {
 // storage is a call, say): its pickle alone still says what torch.load would import, as
 // picklescan reads it. Exit 1 when that can run code; else the file's own error (exit 2).
 int scan_unopenable(const std::string& path, const InputError& why) {
-  if (input_kind(path) != InputKind::TorchSave) throw why;
   Graph graph;
   try {
-    const ZipReader zip(path);
+    const RecognizedInput in = recognize_input(path);
+    if (in.kind != InputKind::TorchSave && in.kind != InputKind::FsdpSet) throw why;
+    const ZipReader zip(in.file);
     unpickle(zip.read(zip.require("data.pkl")), graph, path + ": data.pkl");
   } catch (const InputError&) {
     throw why;
@@ -263,14 +267,14 @@ int run_inspect(const InspectOptions& options) {
   if (options.scan && !options.json) {
     std::unique_ptr<Checkpoint> opened;
     try {
-      opened = std::make_unique<Checkpoint>(options.path);
+      opened = open_source(options.path);
     } catch (const InputError& e) {
       return scan_unopenable(options.path, e);
     }
     return print_scan(build_report(*opened, options));
   }
-  const Checkpoint ckpt(options.path);
-  const json report = build_report(ckpt, options);
+  const std::unique_ptr<Checkpoint> ckpt = open_source(options.path);
+  const json report = build_report(*ckpt, options);
   if (options.json) {
     // Keys and strings that are not UTF-8 (lone surrogates torch files can hold, stray
     // bytes) get U+FFFD for each byte that is not UTF-8, as Python's 'replace' decoding:

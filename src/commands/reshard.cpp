@@ -19,6 +19,7 @@
 #include "fsdpshard/output_state.h"
 #include "fsdpshard/sharding.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/source/open_source.h"
 #include "fsdpshard/tied_names.h"
 #include "util/format.h"
 #include "util/utf8.h"
@@ -66,7 +67,7 @@ StringPairs user_metadata(const std::vector<std::pair<std::string, std::string>>
 }
 
 PlannedJob plan_reshard(const ReshardOptions& options, int ranks) {
-  auto ckpt = std::make_unique<Checkpoint>(options.input);
+  auto ckpt = open_source(options.input, {options.from, options.shapes_from, options.fsdp_units});
   refuse_irregular_tensors(*ckpt);
   const StateDict source = resolve_source(*ckpt, options.from);
   std::vector<std::string> names;

@@ -31,7 +31,13 @@ std::string safetensors_file_plan(const OutputState& state, const std::map<std::
     // Output storages of a single-file state are one run of one input; a tensor is a
     // sub-run of it.
     if (storage.segments.size() > 1) {
-      throw InputError(source_path + "['" + t.name + "']: a storage assembled from several inputs is not a view");
+      // Assembled from several inputs (an FSDP parameter's pieces in its rank files): the
+      // storage is exactly the tensor, and its record is the tensor's.
+      if (t.storage_offset != 0 || t.nbytes != storage.bytes()) {
+        throw InputError(source_path + "['" + t.name + "']: a storage assembled from several inputs is not a view");
+      }
+      records.push_back(std::move(r));
+      continue;
     }
     const uint32_t input = storage.segments.empty() ? 0 : storage.segments[0].input;
     const uint64_t base = storage.segments.empty() ? 0 : storage.segments[0].offset;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "archive/fd_io.h"
+#include "fsdpshard/error.h"
 
 namespace fsdpshard {
 namespace {
@@ -24,6 +25,25 @@ bool c_contiguous(const TensorLocation& t) {
 
 }  // namespace
 
+void read_storage_bytes(const TensorLocation& where, char* dst, uint64_t length, uint64_t first) {
+  // The first run that ends after `first` (runs are in placement order).
+  auto it = std::upper_bound(where.storage.begin(), where.storage.end(), first,
+                             [](uint64_t pos, const StorageRun& r) { return pos < r.placement + r.length; });
+  while (length > 0) {
+    if (it == where.storage.end()) {
+      const std::string path = where.storage.empty() ? std::string("<no file>") : where.storage.back().path;
+      throw InputError(path + ": tensor data: byte " + std::to_string(first) + " lies past its storage");
+    }
+    const uint64_t from = first - it->placement;
+    const uint64_t take = std::min(it->length - from, length);
+    archive::pread_exact(it->fd, dst, take, it->offset + from, it->path, "tensor data");
+    dst += take;
+    first += take;
+    length -= take;
+    ++it;
+  }
+}
+
 uint64_t TensorLocation::numel() const {
   uint64_t n = 1;
   for (int64_t s : sizes) n *= static_cast<uint64_t>(s);
@@ -40,8 +60,7 @@ void TensorStream::read(char* dst, uint64_t count) {
   count = std::min(count, remaining_);
   remaining_ -= count;
   if (contiguous_) {
-    archive::pread_exact(where_.fd, dst, count * elem_, where_.offset + contiguous_done_ * elem_, where_.path,
-                         "tensor data");
+    read_bytes(dst, count * elem_, contiguous_done_);
     contiguous_done_ += count;
     return;
   }
@@ -60,6 +79,10 @@ void TensorStream::read(char* dst, uint64_t count) {
   }
 }
 
+void TensorStream::read_bytes(char* dst, uint64_t length, uint64_t first_element) {
+  read_storage_bytes(where_, dst, length, where_.offset + first_element * elem_);
+}
+
 void TensorStream::advance_outer() {
   for (std::size_t i = outer_index_.size(); i-- > 0;) {
     if (++outer_index_[i] < where_.sizes[i]) return;
@@ -75,11 +98,11 @@ void TensorStream::read_run(char* dst, uint64_t first, uint64_t count) {
   const auto stride = static_cast<uint64_t>(where_.strides.back());
   base += first * stride;
   if (stride == 1) {
-    archive::pread_exact(where_.fd, dst, count * elem_, where_.offset + base * elem_, where_.path, "tensor data");
+    read_bytes(dst, count * elem_, base);
     return;
   }
   if (stride == 0) {  // an expanded dim: one element repeated
-    archive::pread_exact(where_.fd, dst, elem_, where_.offset + base * elem_, where_.path, "tensor data");
+    read_bytes(dst, elem_, base);
     for (uint64_t j = 1; j < count; ++j) std::memcpy(dst + j * elem_, dst, elem_);
     return;
   }
@@ -90,8 +113,7 @@ void TensorStream::read_run(char* dst, uint64_t first, uint64_t count) {
   for (uint64_t j = 0; j < count;) {
     const uint64_t k = std::min(per_window, count - j);
     const uint64_t span = ((k - 1) * stride + 1) * elem_;
-    archive::pread_exact(where_.fd, window_.data(), span, where_.offset + (base + j * stride) * elem_, where_.path,
-                         "tensor data");
+    read_bytes(window_.data(), span, base + j * stride);
     for (uint64_t e = 0; e < k; ++e) std::memcpy(dst + (j + e) * elem_, window_.data() + e * stride * elem_, elem_);
     j += k;
   }

@@ -17,7 +17,7 @@
 #include "commands/cfg_output.h"
 #include "commands/run_plan.h"
 #include "commands/verify_compare.h"
-#include "commands/verify_inputs.h"
+#include "commands/verify_side.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/communicator.h"
 #include "fsdpshard/error.h"
@@ -110,7 +110,7 @@ std::string run_jobs(const std::vector<Job>& jobs, int me, const Tolerance& tole
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-json side_json(const VerifyInput& in) {
+json side_json(const VerifySide& in) {
   uint64_t bytes = 0;
   for (const auto& t : in.tensors()) bytes += t.nbytes();
   return {{"path", in.path()}, {"kind", in.kind()}, {"source", in.source()},
@@ -183,10 +183,10 @@ int run_verify(const VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const Tolerance tolerance = tolerance_from(options.rtol, options.atol);  // bad values: exit 2 up front
   auto comm = make_communicator(options.backend);
-  std::unique_ptr<VerifyInput> a, b;
+  std::unique_ptr<VerifySide> a, b;
   int code = run_on_every_rank(*comm, [&] {
-    a = std::make_unique<VerifyInput>(options.a, options.from);
-    b = std::make_unique<VerifyInput>(options.b, options.from);
+    a = std::make_unique<VerifySide>(options.a, options.from);
+    b = std::make_unique<VerifySide>(options.b, options.from);
   });
   if (code != 0) return code;
 
@@ -231,7 +231,7 @@ int run_verify(const VerifyOptions& options) {
   uint64_t crc_records = 0;
   if (options.crc) {
     std::set<std::string> seen;  // a file given twice (A = B, or shared) is checked once
-    for (const auto& [side, input] : {std::pair<char, const VerifyInput*>{'A', a.get()}, {'B', b.get()}}) {
+    for (const auto& [side, input] : {std::pair<char, const VerifySide*>{'A', a.get()}, {'B', b.get()}}) {
       for (const ZipReader* zip : input->archives()) {
         std::error_code ec;
         const auto canonical = std::filesystem::weakly_canonical(zip->path(), ec);

@@ -7,6 +7,8 @@
 #include "fsdpshard/cfg.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/global_allow_list.h"
+#include "fsdpshard/source/recognize_input.h"
+#include "fsdpshard/source/storage_segments.h"
 #include "fsdpshard/unpickler.h"
 
 namespace fsdpshard {
@@ -30,27 +32,48 @@ uint64_t StateDict::nbytes() const {
 }
 
 Checkpoint::Checkpoint(const std::string& path) : path_(path) {
-  switch (input_kind(path)) {
+  const RecognizedInput in = recognize_input(path);
+  switch (in.kind) {
+    case InputKind::FsdpSet:  // opened alone here; open_source() makes it the whole set
+      path_ = in.file;
+      open_torch_file();
+      break;
     case InputKind::TorchSave: open_torch_file(); break;
-    case InputKind::Safetensors: open_safetensors_file(); break;
-    case InputKind::ShardSet: open_shard_set(); break;
+    case InputKind::Safetensors:
+      if (!in.by_content) {
+        open_safetensors_file();
+        break;
+      }
+      try {
+        open_safetensors_file();
+      } catch (const InputError& e) {
+        throw InputError(not_torch_nor_safetensors(path, e));
+      }
+      break;
+    case InputKind::ShardSet: open_shard_set(in); break;
   }
 }
 
 Checkpoint::~Checkpoint() = default;
 
-InputKind input_kind(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return InputKind::ShardSet;
-  const auto ends_with = [&](const std::string& suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  if (ends_with(".index.json")) return InputKind::ShardSet;
-  if (ends_with(".safetensors")) return InputKind::Safetensors;
-  return InputKind::TorchSave;  // the zip reader says clearly when it is not one
+std::vector<const ZipReader*> Checkpoint::archives() const {
+  std::vector<const ZipReader*> out;
+  if (archive_) out.push_back(archive_.get());
+  for (const auto& member : members_) {
+    for (const ZipReader* zip : member->archives()) out.push_back(zip);
+  }
+  return out;
+}
+
+std::string not_torch_nor_safetensors(const std::string& file, const InputError& why) {
+  std::string reason = why.what();
+  if (reason.compare(0, file.size() + 2, file + ": ") == 0) reason = reason.substr(file.size() + 2);
+  return file + ": not a zip archive (torch.save files start with PK\\x03\\x04) nor a safetensors file (" + reason +
+         ")";
 }
 
 void Checkpoint::open_torch_file() {
+  kind_ = InputKind::TorchSave;
   archive_ = std::make_unique<ZipReader>(path_);
   inputs_ = {path_};
   const ZipRecord& pkl = archive_->require("data.pkl");
@@ -102,7 +125,7 @@ void Checkpoint::check_storages() {
                        "every tensor the first one's dtype, 2.x reinterprets the bytes)");
     }
     const ZipRecord& record = storage_record(tensor->storage);
-    locations_[tensor->storage.key] = {0, record.data_offset, record.size, record.crc32};
+    locations_[tensor->storage.key] = one_segment(0, record.data_offset, record.size, record.crc32);
   }
 }
 
@@ -154,7 +177,8 @@ std::size_t entry_count(const Graph& g, NodeId id) {
 }  // namespace
 
 StateDict Checkpoint::state_dict_at(const std::string& dotted) const {
-  const NodeId mapping = graph_.get_path(root(), dotted);
+  const auto reassembled = reassembled_.find(dotted);
+  const NodeId mapping = reassembled != reassembled_.end() ? reassembled->second : graph_.get_path(root(), dotted);
   const std::string where = path() + ": '" + (dotted.empty() ? std::string("<whole file>") : dotted) + "'";
   if (mapping == kNoNode) throw InputError(where + " not found");
   if (!graph_.is_mapping(mapping)) {

@@ -13,6 +13,8 @@
 #include "fsdpshard/error.h"
 #include "fsdpshard/read_only_file.h"
 #include "fsdpshard/safetensors.h"
+#include "fsdpshard/source/recognize_input.h"
+#include "fsdpshard/source/storage_segments.h"
 #include "fsdpshard/tied_names.h"
 
 namespace fsdpshard {
@@ -55,33 +57,6 @@ std::vector<int64_t> shape_of(const SafetensorsEntry& e) {
   return sizes;
 }
 
-// A shard set on disk: its index, or — for a one-file set, which huggingface_hub (and
-// reshard) writes without an index — that file alone.
-struct ShardSetPaths {
-  std::string index;   // "" for a one-file set
-  std::string single;  // the one file when there is no index
-  fs::path folder;
-};
-
-ShardSetPaths find_shard_set(const std::string& path) {
-  if (!fs::is_directory(path)) return {path, "", fs::path(path).parent_path()};
-  std::vector<std::string> found;
-  for (const auto& entry : fs::directory_iterator(path)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() > 11 && name.compare(name.size() - 11, 11, ".index.json") == 0) found.push_back(entry.path());
-  }
-  if (found.size() == 1) return {found.front(), "", fs::path(path)};
-  if (found.empty()) {
-    std::vector<std::string> singles;
-    for (const char* name : {"model.safetensors", "pytorch_model.bin"}) {
-      if (fs::is_regular_file(fs::path(path) / name)) singles.push_back((fs::path(path) / name).string());
-    }
-    if (singles.size() == 1) return {"", singles.front(), fs::path(path)};
-  }
-  throw InputError(path + ": expected one *.index.json (a sharded checkpoint), or a lone model.safetensors or "
-                   "pytorch_model.bin, in this folder; found " + std::to_string(found.size()) + " index files");
-}
-
 // huggingface_hub records each tied name it dropped as {dropped: kept} in the metadata
 // (the index's, or a lone safetensors file's): bring those names back as views of the
 // kept tensor's storage, after the stored tensors. Other metadata is left alone.
@@ -99,9 +74,21 @@ void restore_tied_names(std::vector<FlatTensor>& tensors, const std::vector<std:
   }
 }
 
+// A safetensors member of a shard set; one without the extension is read by content, and
+// its failure says that it is neither format.
+SafetensorsReader open_member_safetensors(const RecognizedInput& member) {
+  try {
+    return SafetensorsReader(member.file);
+  } catch (const InputError& e) {
+    if (!member.by_content) throw;
+    throw InputError(not_torch_nor_safetensors(member.file, e));
+  }
+}
+
 }  // namespace
 
 void Checkpoint::open_safetensors_file() {
+  kind_ = InputKind::Safetensors;
   const SafetensorsReader reader(path_);
   inputs_ = {path_};
   std::vector<FlatTensor> tensors;
@@ -113,7 +100,7 @@ void Checkpoint::open_safetensors_file() {
     t.strides = contiguous_strides(t.sizes);
     t.key = std::to_string(tensors.size());
     t.storage_numel = e.nbytes / element_size(e.dtype);
-    locations_[t.key] = {0, e.data_offset, e.nbytes, std::nullopt};
+    locations_[t.key] = one_segment(0, e.data_offset, e.nbytes, std::nullopt);
     tensors.push_back(std::move(t));
   }
   const std::string* cfg = nullptr;
@@ -124,15 +111,18 @@ void Checkpoint::open_safetensors_file() {
   graph_.root = build_root(graph_, tensors, cfg);
 }
 
-void Checkpoint::open_shard_set() {
-  const ShardSetPaths set = find_shard_set(path_);
-  const std::string index_path = set.index.empty() ? set.single : set.index;
+void Checkpoint::open_shard_set(const RecognizedInput& in) {
+  kind_ = InputKind::ShardSet;
+  // A one-file set (huggingface_hub and reshard write a single shard without an index)
+  // is that file's state dict; otherwise the index says which file holds each tensor.
+  const bool indexed = !in.lone_file;
+  const std::string& index_path = in.file;
   // weight_map in the index's order (ordered_json): the state dict comes back in it.
   std::map<std::string, std::string> weight_map;  // tensor -> file
   std::map<std::string, std::size_t> position;    // tensor -> place in the weight_map
   std::set<std::string> files;
   std::vector<std::pair<std::string, std::string>> metadata;  // the index's string entries
-  if (!set.index.empty()) {
+  if (indexed) {
     nlohmann::ordered_json index;
     try {
       index = nlohmann::ordered_json::parse(read_text(index_path));
@@ -158,9 +148,9 @@ void Checkpoint::open_shard_set() {
       }
     }
   } else {
-    files.insert(fs::path(set.single).filename().string());
+    files.insert(fs::path(in.file).filename().string());
   }
-  const fs::path folder = set.folder;
+  const fs::path folder = in.folder;
 
   std::vector<FlatTensor> tensors;
   std::set<std::string> seen;
@@ -169,7 +159,7 @@ void Checkpoint::open_shard_set() {
     const auto input = static_cast<uint32_t>(inputs_.size());
     inputs_.push_back(file_path);
     const auto claim = [&](const std::string& name) {
-      if (set.index.empty()) {  // a one-file set: the file is the whole state dict
+      if (!indexed) {  // a one-file set: the file is the whole state dict
         if (!seen.insert(name).second) throw InputError(file_path + ": '" + name + "' appears twice");
         return;
       }
@@ -180,9 +170,10 @@ void Checkpoint::open_shard_set() {
       }
       if (!seen.insert(name).second) throw InputError(file_path + ": '" + name + "' appears twice in the shard set");
     };
-    if (input_kind(file_path) == InputKind::Safetensors) {
-      const SafetensorsReader reader(file_path);
-      if (set.index.empty()) metadata = reader.metadata();  // a lone file keeps its metadata itself
+    const RecognizedInput member = recognize_file(file_path);
+    if (member.kind == InputKind::Safetensors) {
+      const SafetensorsReader reader = open_member_safetensors(member);
+      if (!indexed) metadata = reader.metadata();  // a lone file keeps its metadata itself
       for (const SafetensorsEntry& e : reader.entries()) {
         claim(e.name);
         FlatTensor t;
@@ -192,11 +183,12 @@ void Checkpoint::open_shard_set() {
         t.strides = contiguous_strides(t.sizes);
         t.key = std::to_string(input) + "/" + e.name;
         t.storage_numel = e.nbytes / element_size(e.dtype);
-        locations_[t.key] = {input, e.data_offset, e.nbytes, std::nullopt};
+        locations_[t.key] = one_segment(input, e.data_offset, e.nbytes, std::nullopt);
         tensors.push_back(std::move(t));
       }
     } else {
-      const Checkpoint shard(file_path);
+      members_.push_back(std::make_unique<Checkpoint>(file_path));
+      const Checkpoint& shard = *members_.back();
       member_scans_.push_back({file_path, scan_globals(shard.graph(), shard.root(), kScanPaths),
                                scan_irregular_tensors(shard.graph(), shard.root())});
       for (const NamedTensor& named : shard.state_dict_at("").tensors) {
@@ -211,7 +203,8 @@ void Checkpoint::open_shard_set() {
         t.storage_offset = ref.storage_offset;
         t.key = std::to_string(input) + "/" + ref.storage.key;  // views of one storage stay shared
         t.storage_numel = ref.storage.untyped ? ref.storage.numel / element_size(ref.dtype) : ref.storage.numel;
-        locations_[t.key] = {input, where.offset, where.size, where.crc32};
+        const StorageSegment& run = where.segments.front();  // a torch file's storage is one run
+        locations_[t.key] = one_segment(input, run.offset, run.length, run.crc32);
         tensors.push_back(std::move(t));
       }
     }
@@ -219,7 +212,7 @@ void Checkpoint::open_shard_set() {
   for (const auto& [name, file] : weight_map) {
     if (!seen.count(name)) throw InputError(index_path + ": lists '" + name + "' in " + file + ", which lacks it");
   }
-  if (!set.index.empty()) {
+  if (indexed) {
     std::stable_sort(tensors.begin(), tensors.end(), [&](const FlatTensor& a, const FlatTensor& b) {
       return position.at(a.name) < position.at(b.name);
     });
