@@ -217,14 +217,11 @@ PlannedJob plan_rank_files(const TransferOptions& o, int ranks) {
 
 class FsdpRankFilesFormat : public OutputFormat {
  public:
-  std::string name() const override { return "fsdp-rank-files"; }
-  FormatOption option() const override { return FormatOption::ReshardWorld; }
-  std::string description() const override {
-    return "FSDP rank files (CKPT = folder or rank 0's checkpoint.th of an AudioCraft FSDP run): write "
-           "checkpoint.th, checkpoint.th.1, ... for M ranks in FSDP's flat-parameter layout, with model, "
-           "best_state, ema and the Adam optimizer state re-laid out, so that M ranks resume";
-  }
-  OutputKind output_kind() const override { return OutputKind::Folder; }
+  FsdpRankFilesFormat()
+      : OutputFormat("fsdp-rank-files", FormatOption::ReshardWorld, OutputKind::Folder,
+                     "FSDP rank files (CKPT = folder or rank 0's checkpoint.th of an AudioCraft FSDP run): write "
+                     "checkpoint.th, checkpoint.th.1, ... for M ranks in FSDP's flat-parameter layout, with model, "
+                     "best_state, ema and the Adam optimizer state re-laid out, so that M ranks resume") {}
   bool plans_from_selection() const override { return false; }
   PlannedJob plan(const FormatRequest& request) const override { return plan_rank_files(request.options, request.ranks); }
 };

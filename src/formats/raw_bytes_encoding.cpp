@@ -26,17 +26,10 @@ class RawBytesSink : public FileSink {
   std::string what_;
 };
 
-class RawBytesEncoding : public FileEncoding {
- public:
-  std::unique_ptr<FileSink> open_sink(const PlannedFile& file, int fd, const std::string& label) const override {
-    return std::make_unique<RawBytesSink>(file, fd, label);
-  }
-};
-
 }  // namespace
 
 std::shared_ptr<const FileEncoding> raw_bytes_encoding() {
-  static const auto encoding = std::make_shared<const RawBytesEncoding>();
+  static const auto encoding = std::make_shared<const SinkEncoding<RawBytesSink>>();
   return encoding;
 }
 

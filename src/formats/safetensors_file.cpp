@@ -13,12 +13,9 @@ namespace {
 
 class SafetensorsFileFormat : public OutputFormat {
  public:
-  std::string name() const override { return "safetensors"; }
-  FormatOption option() const override { return FormatOption::GatherTo; }
-  std::string description() const override {
-    return "a .safetensors file (tied names dropped and recorded, as huggingface_hub does)";
-  }
-  OutputKind output_kind() const override { return OutputKind::File; }
+  SafetensorsFileFormat()
+      : OutputFormat("safetensors", FormatOption::GatherTo, OutputKind::File,
+                     "a .safetensors file (tied names dropped and recorded, as huggingface_hub does)") {}
 
   PlannedJob plan(const FormatRequest& request) const override {
     const TransferOptions& options = request.options;

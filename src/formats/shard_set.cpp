@@ -53,10 +53,12 @@ std::vector<ShardUnit> units_of(const StateDict& source, const std::vector<Selec
 // (a Python dict's update).
 StringPairs user_metadata(const std::vector<std::pair<std::string, std::string>>& given) {
   StringPairs out;
-  for (const auto& [key, value] : given) {
+  for (const auto& entry : given) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string& key = entry.first;
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it == out.end()) out.emplace_back(key, value);
-    else it->second = value;
+    if (it == out.end()) out.emplace_back(key, entry.second);
+    else it->second = entry.second;
   }
   return out;
 }
@@ -64,12 +66,8 @@ StringPairs user_metadata(const std::vector<std::pair<std::string, std::string>>
 class ShardSetFormat : public OutputFormat {
  public:
   ShardSetFormat(bool safetensors, std::string name, std::string description)
-      : safetensors_(safetensors), name_(std::move(name)), description_(std::move(description)) {}
-
-  std::string name() const override { return name_; }
-  FormatOption option() const override { return FormatOption::ReshardFormat; }
-  std::string description() const override { return description_; }
-  OutputKind output_kind() const override { return OutputKind::Folder; }
+      : OutputFormat(std::move(name), FormatOption::ReshardFormat, OutputKind::Folder, std::move(description)),
+        safetensors_(safetensors) {}
 
   PlannedJob plan(const FormatRequest& request) const override {
     const TransferOptions& options = request.options;
@@ -160,8 +158,6 @@ class ShardSetFormat : public OutputFormat {
 
  private:
   bool safetensors_;
-  std::string name_;
-  std::string description_;
 };
 
 }  // namespace

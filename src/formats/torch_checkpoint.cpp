@@ -15,12 +15,8 @@ enum class TorchLayout { Training, Export, StateDict };
 class TorchCheckpointFormat : public OutputFormat {
  public:
   TorchCheckpointFormat(TorchLayout layout, std::string name, std::string description)
-      : layout_(layout), name_(std::move(name)), description_(std::move(description)) {}
-
-  std::string name() const override { return name_; }
-  FormatOption option() const override { return FormatOption::GatherTo; }
-  std::string description() const override { return description_; }
-  OutputKind output_kind() const override { return OutputKind::File; }
+      : OutputFormat(std::move(name), FormatOption::GatherTo, OutputKind::File, std::move(description)),
+        layout_(layout) {}
 
   PlannedJob plan(const FormatRequest& request) const override {
     const TransferOptions& options = request.options;
@@ -36,7 +32,7 @@ class TorchCheckpointFormat : public OutputFormat {
     file.header = pickle_output(ckpt.graph(), output_root(ckpt, options, state.mapping, cfg), ckpt.path(),
                                 options.output, options.allowed_globals);
     file.records = state.storages;
-    describe_gather(job, in, options, name_, state, TiedNames{}, cfg);
+    describe_gather(job, in, options, name(), state, TiedNames{}, cfg);
     return job;
   }
 
@@ -83,8 +79,6 @@ class TorchCheckpointFormat : public OutputFormat {
   }
 
   TorchLayout layout_;
-  std::string name_;
-  std::string description_;
 };
 
 }  // namespace

@@ -32,17 +32,10 @@ class TorchZipSink : public FileSink {
   ZipWriter zip_;
 };
 
-class TorchZipEncoding : public FileEncoding {
- public:
-  std::unique_ptr<FileSink> open_sink(const PlannedFile& file, int fd, const std::string& label) const override {
-    return std::make_unique<TorchZipSink>(file, fd, label);
-  }
-};
-
 }  // namespace
 
 std::shared_ptr<const FileEncoding> torch_zip_encoding() {
-  static const auto encoding = std::make_shared<const TorchZipEncoding>();
+  static const auto encoding = std::make_shared<const SinkEncoding<TorchZipSink>>();
   return encoding;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "fsdpshard/checkpoint.h"
@@ -107,6 +108,15 @@ std::string write_source(const TempDir& dir) {
   return path;
 }
 
+// reshard --format `format` of the file's state dict into dir/out.
+TransferOptions reshard_options(const Checkpoint& ckpt, const TempDir& dir, const std::string& format) {
+  TransferOptions options;
+  options.input = ckpt.path();
+  options.output = dir.file("out");
+  options.format = format;
+  return options;
+}
+
 PlannedJob plan_shards(Checkpoint& ckpt, const TransferOptions& options, int ranks) {
   SelectedSource source{ckpt, resolve_source(ckpt, "auto"), {}, ckpt.inputs(), std::nullopt};
   std::vector<std::string> names;
@@ -132,10 +142,7 @@ std::vector<std::string> file_names(const PlannedJob& job) {
 TEST(OutputFormats, TorchShardSetIsSplitNamedAndIndexedAsHuggingfaceHub) {
   TempDir dir;
   Checkpoint ckpt(write_source(dir));
-  TransferOptions options;
-  options.input = ckpt.path();
-  options.output = dir.file("out");
-  options.format = "torch";
+  TransferOptions options = reshard_options(ckpt, dir, "torch");
   options.max_shard_size = 40;
   options.selection.filters.push_back({false, NamePattern("e", "--exclude")});  // the tied name
   const PlannedJob job = plan_shards(ckpt, options, 2);
@@ -177,10 +184,7 @@ TEST(OutputFormats, TorchShardSetIsSplitNamedAndIndexedAsHuggingfaceHub) {
 TEST(OutputFormats, SafetensorsShardSetDropsTiedNamesAndWritesWhatItPlanned) {
   TempDir dir;
   Checkpoint ckpt(write_source(dir));
-  TransferOptions options;
-  options.input = ckpt.path();
-  options.output = dir.file("out");
-  options.format = "safetensors";
+  TransferOptions options = reshard_options(ckpt, dir, "safetensors");
   options.shards = 2;
   options.metadata = {{"origin", "test"}};
   const PlannedJob job = plan_shards(ckpt, options, 1);

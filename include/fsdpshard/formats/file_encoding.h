@@ -38,6 +38,15 @@ class FileEncoding {
   virtual std::unique_ptr<FileSink> open_sink(const PlannedFile& file, int fd, const std::string& label) const = 0;
 };
 
+// The encoding whose sink is a `Sink(file, fd, label)`: what most encodings are.
+template <class Sink>
+class SinkEncoding : public FileEncoding {
+ public:
+  std::unique_ptr<FileSink> open_sink(const PlannedFile& file, int fd, const std::string& label) const override {
+    return std::make_unique<Sink>(file, fd, label);
+  }
+};
+
 // torch.save's zip (docs/FORMATS.md §1): data.pkl (PlannedFile::header), byteorder, the
 // records as data/<key>, version; the root folder is PlannedFile::archive_root.
 std::shared_ptr<const FileEncoding> torch_zip_encoding();

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fsdpshard/checkpoint.h"
@@ -51,17 +52,27 @@ struct FormatRequest {
 
 class OutputFormat {
  public:
+  // `name`: the option's value ("training", "safetensors"); `kind`: -o is one file, or a
+  // folder made all at once; `description`: what --help says of it.
+  OutputFormat(std::string name, FormatOption option, OutputKind kind, std::string description)
+      : name_(std::move(name)), option_(option), kind_(kind), description_(std::move(description)) {}
   virtual ~OutputFormat() = default;
-  virtual std::string name() const = 0;           // the option's value: "training", "safetensors"
-  virtual FormatOption option() const = 0;
-  virtual std::string description() const = 0;    // what --help says of it
-  virtual OutputKind output_kind() const = 0;     // -o is one file, or a folder made all at once
+  const std::string& name() const { return name_; }
+  FormatOption option() const { return option_; }
+  OutputKind output_kind() const { return kind_; }
+  const std::string& description() const { return description_; }
   // Whether plan() needs request.source. False for FSDP rank files, which re-lay out every
   // rank file of the input and open them themselves.
   virtual bool plans_from_selection() const { return true; }
   // The files, and what --dry-run and the summary line say of them. InputError for
   // options or inputs the format cannot write; nothing is written before execution.
   virtual PlannedJob plan(const FormatRequest& request) const = 0;
+
+ private:
+  std::string name_;
+  FormatOption option_;
+  OutputKind kind_;
+  std::string description_;
 };
 
 }  // namespace fsdpshard
