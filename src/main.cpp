@@ -9,6 +9,7 @@
 #include "commands/run_plan.h"
 #include "fsdpshard/commands.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/formats/registry.h"
 #include "util/size.h"
 
 using namespace fsdpshard;
@@ -29,11 +30,25 @@ constexpr const char* kForceFolder =
     "optionally config.yaml, or FSDP rank files NAME, NAME.1, ... (torch.save zips). Only those files are "
     "removed; a folder that is, or holds, an input is refused";
 
-GatherTarget parse_target(const std::string& text) {
-  if (text == "export") return GatherTarget::Export;
-  if (text == "state-dict") return GatherTarget::StateDictOnly;
-  if (text == "safetensors") return GatherTarget::Safetensors;
-  return GatherTarget::Training;
+// The names `option` accepts (the registry's formats for it, in its order).
+std::vector<std::string> format_names(FormatOption option) {
+  std::vector<std::string> names;
+  for (const OutputFormat* format : output_formats_for(option)) names.push_back(format->name());
+  return names;
+}
+
+// --help of an option naming formats: "training: ...; export: ..." (gather --to), or
+// "torch (...) | safetensors (...)" (reshard --format).
+std::string formats_help(FormatOption option) {
+  std::string help;
+  for (const OutputFormat* format : output_formats_for(option)) {
+    if (option == FormatOption::GatherTo) {
+      help += (help.empty() ? "" : "; ") + format->name() + ": " + format->description();
+    } else {
+      help += (help.empty() ? "" : " | ") + format->name() + " (" + format->description() + ")";
+    }
+  }
+  return help;
 }
 
 }  // namespace
@@ -67,19 +82,16 @@ int main(int argc, char** argv) {
   cfg_cmd->add_flag("--force", cfg.force, kForceFile);
   cli::add_allow_global_option(*cfg_cmd, cfg.allowed_globals);
 
-  GatherOptions gather;
+  TransferOptions gather;
+  gather.format = default_output_format(FormatOption::GatherTo).name();
   cli::TransferFlags gather_flags;
-  std::string gather_target = "training";
   CLI::App* gather_cmd =
       app.add_subcommand("gather", "Gather a state dict (default: the FSDP best state) into one checkpoint");
   gather_cmd->add_option("CKPT", gather.input, "Input checkpoint (rank 0's checkpoint.th for FSDP runs)")->required();
   gather_cmd->add_option("-o,--output", gather.output, "Output file")->required();
   gather_cmd
-      ->add_option("--to", gather_target,
-                   "training: {best_state: {model}, fsdp_best_state: {}, xp.cfg} for continue_from; "
-                   "export: AudioCraft export_lm layout; state-dict: the state dict alone; "
-                   "safetensors: a .safetensors file (tied names dropped and recorded, as huggingface_hub does)")
-      ->check(CLI::IsMember({"training", "export", "state-dict", "safetensors"}))
+      ->add_option("--to", gather.format, formats_help(FormatOption::GatherTo))
+      ->check(CLI::IsMember(format_names(FormatOption::GatherTo)))
       ->capture_default_str();
   gather_cmd->add_option("--keep", gather.keep, "Also copy this top-level entry (--to training), e.g. xp.sig, history")
       ->type_name("KEY")
@@ -104,9 +116,10 @@ int main(int argc, char** argv) {
   cli::add_common_options(*gather_cmd, gather, gather_flags);
   gather_cmd->get_option("--force")->description(kForceFile);
 
-  ReshardOptions reshard;
+  TransferOptions reshard;
+  reshard.format = default_output_format(FormatOption::ReshardFormat).name();
   cli::TransferFlags reshard_flags;
-  std::string reshard_format = "torch", reshard_writers = "all", max_shard_size;
+  std::string reshard_writers = "all", max_shard_size;
   std::vector<std::string> reshard_metadata;
   CLI::App* reshard_cmd = app.add_subcommand(
       "reshard", "Split a state dict into shard files + index as huggingface_hub's save_torch_state_dict "
@@ -129,20 +142,15 @@ int main(int argc, char** argv) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   shards_opt->excludes(size_opt);
-  reshard_cmd->add_option("--format", reshard_format, "torch (pytorch_model.bin, or pytorch_model-0000k-of-0000N.bin + index) | safetensors "
-                          "(model.safetensors, or model-0000k-of-0000N.safetensors + index; tied names dropped and "
-                          "recorded in the metadata, as huggingface_hub does)")
-      ->check(CLI::IsMember({"torch", "safetensors"}))
+  reshard_cmd->add_option("--format", reshard.format, formats_help(FormatOption::ReshardFormat))
+      ->check(CLI::IsMember(format_names(FormatOption::ReshardFormat)))
       ->capture_default_str();
   reshard_cmd->add_option("--writers", reshard_writers,
                           "all: files spread over the ranks; rank0: rank 0 writes every file")
       ->check(CLI::IsMember({"all", "rank0"}))
       ->capture_default_str();
   reshard_cmd
-      ->add_option("--world", reshard.world,
-                   "FSDP rank files (CKPT = folder or rank 0's checkpoint.th of an AudioCraft FSDP run): write "
-                   "checkpoint.th, checkpoint.th.1, ... for M ranks in FSDP's flat-parameter layout, with model, "
-                   "best_state, ema and the Adam optimizer state re-laid out, so that M ranks resume")
+      ->add_option("--world", reshard.world, default_output_format(FormatOption::ReshardWorld).description())
       ->type_name("M")
       ->check(CLI::Range(1, 65536))
       ->excludes(shards_opt)
@@ -196,7 +204,6 @@ int main(int argc, char** argv) {
     }
     if (*gather_cmd) {
       cli::finish_transfer_options(*gather_cmd, gather_flags, gather);
-      gather.target = parse_target(gather_target);
       return run_gather(gather);
     }
     if (*reshard_cmd) {
@@ -206,7 +213,6 @@ int main(int argc, char** argv) {
       }
       if (!max_shard_size.empty()) reshard.max_shard_size = parse_size(max_shard_size, "--max-shard-size");
       reshard.metadata = cli::parse_shard_metadata(reshard_metadata);
-      reshard.format = reshard_format == "safetensors" ? ShardFormat::Safetensors : ShardFormat::Torch;
       reshard.writers_rank0 = reshard_writers == "rank0";
       return run_reshard(reshard);
     }

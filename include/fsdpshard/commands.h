@@ -41,9 +41,14 @@ int run_cfg(const CfgOptions& options);
 
 namespace fsdpshard {
 
-enum class GatherTarget { Training, Export, StateDictOnly, Safetensors };
+// The latest AudioCraft release (PyPI `audiocraft` 1.3.0, tag v1.3.0): what `export_lm`
+// of that release writes as 'version' (its own __version__; main says 1.4.0a2).
+inline constexpr const char* kAudiocraftRelease = "1.3.0";
 
-// Options shared by gather and reshard.
+// Options of gather and reshard. The output format is named by `format` (gather --to,
+// reshard --format) or chosen by `world` (reshard --world M), and found in
+// fsdpshard/formats/registry.h; the fields below `format` are read only by the formats
+// their options are for.
 struct TransferOptions {
   std::string input;
   std::string output;
@@ -62,36 +67,25 @@ struct TransferOptions {
   std::string shapes_from;               // --shapes-from REF: full shapes (default: fsdp_best_state)
   std::vector<std::string> fsdp_units;   // --fsdp-units REGEX…: wrap policy (default: AudioCraft's)
   std::vector<std::string> allowed_globals;  // --allow-global MODULE.NAME (output_guard.h)
-};
 
-// The latest AudioCraft release (PyPI `audiocraft` 1.3.0, tag v1.3.0): what `export_lm`
-// of that release writes as 'version' (its own __version__; main says 1.4.0a2).
-inline constexpr const char* kAudiocraftRelease = "1.3.0";
+  std::string format;  // gather --to / reshard --format: a format's name
 
-struct GatherOptions : TransferOptions {
-  GatherTarget target = GatherTarget::Training;
-  std::vector<std::string> keep;                  // top-level keys passed through (--to training)
-  std::string version_string = kAudiocraftRelease;  // 'version' of an export when the input has none
-};
-int run_gather(const GatherOptions& options);
-
-}  // namespace fsdpshard
-
-namespace fsdpshard {
-
-enum class ShardFormat { Torch, Safetensors };
-
-struct ReshardOptions : TransferOptions {
+  // gather --to training: top-level keys passed through (--keep).
+  std::vector<std::string> keep;
+  // gather --to export: 'version' when the input has none (--version-string).
+  std::string version_string = kAudiocraftRelease;
+  // reshard shard sets:
   int shards = 0;                 // --shards N (0: use max_shard_size)
   uint64_t max_shard_size = 0;    // --max-shard-size SIZE in bytes
-  ShardFormat format = ShardFormat::Torch;
   bool writers_rank0 = false;     // --writers rank0
-  int world = 0;                  // --world M: FSDP rank files for M ranks (0: shard files)
   // --metadata KEY=VALUE, in order: into the index's "metadata" (or a single safetensors
   // file's header), as huggingface_hub's save_torch_state_dict(metadata=...).
   std::vector<std::pair<std::string, std::string>> metadata;
+  // reshard --world M: FSDP rank files for M ranks (0: a shard set).
+  int world = 0;
 };
-int run_reshard(const ReshardOptions& options);
+int run_gather(const TransferOptions& options);
+int run_reshard(const TransferOptions& options);
 
 }  // namespace fsdpshard
 

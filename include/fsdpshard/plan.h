@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "fsdpshard/dtype.h"
+#include "fsdpshard/formats/file_encoding.h"
 
 namespace fsdpshard {
 
@@ -46,14 +48,14 @@ struct PlannedRecord {
   bool copies_unchanged() const;
 };
 
-enum class FileFormat { TorchSave, Safetensors, Text };
-
 struct PlannedFile {
   std::string name;          // file name relative to the output location
-  FileFormat format = FileFormat::TorchSave;
+  // What writes the file around its records (formats/file_encoding.h), chosen by the
+  // format that planned it.
+  std::shared_ptr<const FileEncoding> encoding = torch_zip_encoding();
   int writer = 0;            // rank that writes it
-  std::string archive_root;  // TorchSave: the zip's root folder
-  std::string header;        // TorchSave: data.pkl; Safetensors: the JSON header; Text: contents
+  std::string archive_root;  // torch zip: the zip's root folder
+  std::string header;        // torch zip: data.pkl; raw bytes: what precedes the records (all of a text file)
   std::vector<PlannedRecord> records;  // in file order
   uint64_t bytes() const;    // tensor bytes written
 };
@@ -66,6 +68,13 @@ struct Plan {
   std::vector<PlannedFile> files;
   uint64_t read_bytes(int rank) const;   // bytes `rank` reads from inputs
   uint64_t total_bytes() const;          // tensor bytes written, all files
+};
+
+// A plan with what the command says of it.
+struct PlannedJob {
+  Plan plan;
+  std::string dry_run_text;  // what --dry-run prints (besides the rank table)
+  std::string what;          // "gathered 312 tensors" for the summary line
 };
 
 // Assigns every record a reader so that the bytes read are balanced over `ranks`:

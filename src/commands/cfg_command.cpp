@@ -4,71 +4,19 @@
 #include <filesystem>
 
 #include "commands/cfg_output.h"
+#include "formats/archive_copy.h"
 #include "fsdpshard/atomic_file.h"
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/commands.h"
+#include "fsdpshard/communicator.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/executor.h"
 #include "fsdpshard/output_guard.h"
 #include "fsdpshard/output_paths.h"
 #include "fsdpshard/source/open_source.h"
-#include "fsdpshard/zip_writer.h"
 
 namespace fsdpshard {
 namespace {
-
-// The data alignment the copy must keep: what the input's '.storage_alignment' says
-// (torch 2.7+; torch.load computes storage offsets from it), else torch's 64.
-uint64_t storage_alignment_of(const ZipReader& in) {
-  const ZipRecord* record = in.find(kStorageAlignmentRecord);
-  if (!record) return ZipWriterOptions{}.alignment;
-  const std::string text = record->size <= 16 ? in.read(*record) : std::string("(") + std::to_string(record->size) + " bytes)";
-  uint64_t value = 0;
-  bool digits = !text.empty();
-  for (char c : text) {
-    if (c < '0' || c > '9' || value > kMaxAlignment) {
-      digits = false;
-      break;
-    }
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (!digits || value < 1 || value > kMaxAlignment) {
-    throw InputError(in.path() + ": record '.storage_alignment' holds '" + text + "', not an alignment in 1.." +
-                     std::to_string(kMaxAlignment));
-  }
-  return value;
-}
-
-// Copies every record of `ckpt` except data.pkl, which is replaced by `pickle_bytes`.
-// Records keep their names, order and bytes (torch 2.x's '.format_version',
-// '.storage_alignment', '.data/serialization_id' included), the data its alignment, and
-// the archive its root folder.
-void copy_with_new_pickle(const Checkpoint& ckpt, const std::string& pickle_bytes, AtomicFile& out) {
-  const ZipReader& in = ckpt.archive();
-  ZipWriterOptions options;
-  options.alignment = storage_alignment_of(in);
-  options.label = out.target();
-  ZipWriter zip(out.fd(), in.root(), options);
-  std::vector<char> buffer(16u << 20);
-  for (const ZipRecord& record : in.records()) {
-    if (record.name == "data.pkl") {
-      zip.add("data.pkl", pickle_bytes);
-      continue;
-    }
-    if (record.method != 0) {
-      zip.add(record.name, in.read(record));
-      continue;
-    }
-    zip.begin(record.name, record.size);
-    for (uint64_t done = 0; done < record.size;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(buffer.size(), record.size - done));
-      in.read_at(record, done, buffer.data(), n);
-      zip.append(buffer.data(), n);
-      done += n;
-    }
-    zip.end();
-  }
-  zip.finish();
-}
 
 // Refuses, before any work, an output that cannot work or would replace an input.
 void check_cfg_output(const CfgOptions& options) {
@@ -113,9 +61,18 @@ int run_cfg(const CfgOptions& options) {
     if (g.is_str(key, "xp.cfg")) value = cfg.node;
   }
   const std::string pickle_bytes = pickle_output(g, ckpt.root(), ckpt.path(), target, options.allowed_globals);
-  AtomicFile out(target, options.force || options.in_place);
-  copy_with_new_pickle(ckpt, pickle_bytes, out);
-  out.commit();
+  // Everything but data.pkl is copied as it is, through the executor like every output:
+  // one process (cfg runs on rank 0 alone), the file replaced atomically.
+  if (options.in_place && !ckpt.is_torch_file()) {
+    // As the target is opened before the copy looks at the input's archive: a shard-set
+    // folder is refused as a folder, any other input then as not being a torch.save file.
+    AtomicFile(target, true);
+  }
+  const Plan plan = plan_archive_copy(ckpt, pickle_bytes, target);
+  auto local = make_communicator("local");
+  ExecuteOptions execute_options;
+  execute_options.overwrite = options.force || options.in_place;
+  execute(plan, *local, execute_options);
   return 0;
 }
 

@@ -13,12 +13,6 @@
 
 namespace fsdpshard {
 
-struct PlannedJob {
-  Plan plan;
-  std::string dry_run_text;  // what --dry-run prints (besides the rank table)
-  std::string what;          // "gathered 312 tensors" for the summary line
-};
-
 // Runs `make_plan` on every rank of `comm`, then executes the plan (or prints it with
 // --dry-run). Before planning, -o is checked as an output of `output_kind`; after it,
 // against every input (fsdpshard/output_paths.h). Errors: a planning error is printed by

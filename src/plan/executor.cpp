@@ -17,7 +17,6 @@
 #include "fsdpshard/cast.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/read_only_file.h"
-#include "plan/file_sink.h"
 
 namespace fsdpshard {
 namespace {
@@ -210,7 +209,7 @@ class Mover {
   void write_file(const PlannedFile& file, OutputLocation& location) {
     std::unique_ptr<AtomicFile> out = location.open(file);
     const std::string label = plan_.single_file ? plan_.output : join_path(plan_.output, file.name);
-    auto sink = make_file_sink(file, out->fd(), label);
+    auto sink = file.encoding->open_sink(file, out->fd(), label);
     char* buffer = buffers_[0].get();
     for (const PlannedRecord& r : file.records) {
       sink->begin_record(r);

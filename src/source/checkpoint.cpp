@@ -68,6 +68,11 @@ std::vector<const ZipReader*> Checkpoint::archives() const {
 std::string not_torch_nor_safetensors(const std::string& file, const InputError& why) {
   std::string reason = why.what();
   if (reason.compare(0, file.size() + 2, file + ": ") == 0) reason = reason.substr(file.size() + 2);
+  // "not a safetensors file (why)" from the reader says half of this message already.
+  const std::string said = "not a safetensors file (";
+  if (reason.compare(0, said.size(), said) == 0 && reason.back() == ')') {
+    reason = reason.substr(said.size(), reason.size() - said.size() - 1);
+  }
   return file + ": not a zip archive (torch.save files start with PK\\x03\\x04) nor a safetensors file (" + reason +
          ")";
 }

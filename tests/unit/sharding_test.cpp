@@ -5,7 +5,7 @@
 // tests/integration/hf_shards_test.cpp compares whole outputs with huggingface_hub itself.
 #include <gtest/gtest.h>
 
-#include "commands/shard_index.h"
+#include "formats/shard_index.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/sharding.h"
 

@@ -1,11 +1,16 @@
-#include "commands/fsdp_reshard.h"
-
+// `reshard --world M`, on the per-rank files of an AudioCraft FSDP run: M new rank files
+// (checkpoint.th, checkpoint.th.1, …) in the flat-parameter layout FSDP uses at world size
+// M (docs/FORMATS.md §6), so that M ranks with the same FSDP set-up resume.
+// Re-laid out: `model`, `best_state.model`, `ema.state.model` and the optimizer's
+// per-element state (Adam's exp_avg, exp_avg_sq); everything else comes from rank 0's file.
 #include <filesystem>
 #include <map>
 
 #include "commands/cfg_output.h"
-#include "commands/fsdp_rank_output.h"
+#include "formats/fsdp_rank_output.h"
 #include "fsdpshard/error.h"
+#include "fsdpshard/formats/file_encoding.h"
+#include "fsdpshard/formats/output_format.h"
 #include "fsdpshard/output_guard.h"
 #include "util/format.h"
 
@@ -108,9 +113,10 @@ NodeId relayout_state(RankOutput& out, const Relaid& relaid) {
   return g.add(std::move(mapping));
 }
 
-void check_options(const ReshardOptions& o) {
+void check_options(const TransferOptions& o) {
   if (o.shards > 0 || o.max_shard_size > 0) throw InputError("--world cannot be combined with --shards / --max-shard-size");
-  if (o.format != ShardFormat::Torch) throw InputError("--world writes torch rank files; --format safetensors does not apply");
+  // Rank files are torch.save files; only --format's default agrees with that.
+  if (!o.format.empty() && o.format != "torch") throw InputError("--world writes torch rank files; --format safetensors does not apply");
   if (!o.selection.filters.empty() || !o.selection.renames.empty() || o.selection.dtype) {
     throw InputError("--world re-lays out every parameter for a resumable run; --include/--exclude/--rename/--dtype "
                      "do not apply");
@@ -131,9 +137,8 @@ uint64_t first_free_key(const Checkpoint& rank0) {
   return next;
 }
 
-}  // namespace
-
-PlannedJob plan_fsdp_reshard(const ReshardOptions& o, int ranks) {
+// The plan every rank derives alike; `ranks` (the job's size) picks the writers.
+PlannedJob plan_rank_files(const TransferOptions& o, int ranks) {
   check_options(o);
   if (o.world < 1) throw InputError("--world must be at least 1");
   FsdpRankFiles files = open_rank_files(o.input);
@@ -184,9 +189,9 @@ PlannedJob plan_fsdp_reshard(const ReshardOptions& o, int ranks) {
 
     PlannedFile file;
     file.name = rank == 0 ? base : base + "." + std::to_string(rank);
-    file.format = FileFormat::TorchSave;
+    file.encoding = torch_zip_encoding();
     file.writer = rank % std::max(ranks, 1);
-    file.archive_root = fs::path(file.name).stem().string();  // as torch.save names it
+    file.archive_root = torch_archive_root(file.name);
     file.header = pickle_output(g, root, rank0.path(), o.output + "/" + file.name, o.allowed_globals);
     file.records = out.records_for(root);
     listing += "  " + file.name + ": " + std::to_string(file.records.size()) + " records, " +
@@ -208,6 +213,24 @@ PlannedJob plan_fsdp_reshard(const ReshardOptions& o, int ranks) {
   text += diff.empty() ? "xp.cfg: unchanged\n" : "xp.cfg changes:\n" + diff;
   job.dry_run_text = text;
   return job;
+}
+
+class FsdpRankFilesFormat : public OutputFormat {
+ public:
+  FsdpRankFilesFormat()
+      : OutputFormat("fsdp-rank-files", FormatOption::ReshardWorld, OutputKind::Folder,
+                     "FSDP rank files (CKPT = folder or rank 0's checkpoint.th of an AudioCraft FSDP run): write "
+                     "checkpoint.th, checkpoint.th.1, ... for M ranks in FSDP's flat-parameter layout, with model, "
+                     "best_state, ema and the Adam optimizer state re-laid out, so that M ranks resume") {}
+  bool plans_from_selection() const override { return false; }
+  PlannedJob plan(const FormatRequest& request) const override { return plan_rank_files(request.options, request.ranks); }
+};
+
+}  // namespace
+
+const OutputFormat& fsdp_rank_files_format() {
+  static const FsdpRankFilesFormat format;
+  return format;
 }
 
 }  // namespace fsdpshard

@@ -1,4 +1,4 @@
-#include "commands/shard_index.h"
+#include "formats/shard_index.h"
 
 #include <cstdio>
 

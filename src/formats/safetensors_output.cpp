@@ -1,4 +1,4 @@
-#include "commands/safetensors_output.h"
+#include "formats/safetensors_output.h"
 
 #include "fsdpshard/error.h"
 #include "fsdpshard/safetensors.h"

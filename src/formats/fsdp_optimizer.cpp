@@ -7,7 +7,7 @@
 #include <map>
 
 #include "checkpoint/tensor_nodes.h"
-#include "commands/fsdp_rank_output.h"
+#include "formats/fsdp_rank_output.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/tensor_ref.h"
 

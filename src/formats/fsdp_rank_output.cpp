@@ -1,4 +1,4 @@
-#include "commands/fsdp_rank_output.h"
+#include "formats/fsdp_rank_output.h"
 
 #include <algorithm>
 
