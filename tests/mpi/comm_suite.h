@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "fsdpshard/cast.h"
 #include "fsdpshard/communicator.h"
+#include "fsdpshard/dtype.h"
 #include "fsdpshard/error.h"
 #include "mpi/check_report.h"
 
@@ -86,6 +88,57 @@ inline void pipelined(Communicator& comm, Report& report, std::size_t chunk, int
   in_flight[(chunks - 1) % 2]->wait();
   in_flight[(chunks - 1) % 2]->wait();  // a second wait does nothing
   // in_flight[chunks % 2] is dropped unwaited: its destructor must wait.
+}
+
+// Communicator::cast against the CPU cast (cast_elements, src/plan/cast.cpp), bit for bit,
+// for every pair of dtypes: a pair the CPU refuses must be refused alike (InputError), and
+// every other pair must give the CPU's bits, on the device where `on_device` says the
+// backend casts there (nccl) and on the host elsewhere. 16-bit sources take every pattern;
+// wider ones 65536 elements of pseudo-random bits (NaN payloads, subnormals and all).
+inline void check_casts_like_cpu(Communicator& comm, Report& report,
+                                 const std::function<bool(DType, DType)>& on_device) {
+  constexpr std::size_t kCount = 65536;
+  const int last = static_cast<int>(DType::Bits4x2);
+  int pairs = 0, device_pairs = 0;
+  for (int f = 0; f <= last; ++f) {
+    for (int t = 0; t <= last; ++t) {
+      const DType from = static_cast<DType>(f), to = static_cast<DType>(t);
+      const std::string label = "cast " + std::string(torch_name(from)) + " -> " + std::string(torch_name(to));
+      // Whether the CPU converts a pair depends on the dtypes alone: ask with one element.
+      std::vector<uint8_t> one_in(element_size(from), 0), one_out(element_size(to));
+      try {
+        cast_elements(one_in.data(), from, one_out.data(), to, 1);
+      } catch (const InputError&) {
+        expect_throws<InputError>(report, [&] { comm.cast(one_in.data(), from, one_out.data(), to, 1); }, "",
+                                  label + " (refused by the CPU cast)");
+        continue;
+      }
+      std::vector<uint8_t> in = pattern(seed_of(f, t, kCount), kCount * element_size(from));
+      if (element_size(from) == 2) {
+        for (std::size_t i = 0; i < kCount; ++i) {
+          in[2 * i] = static_cast<uint8_t>(i);
+          in[2 * i + 1] = static_cast<uint8_t>(i >> 8);
+        }
+      }
+      std::vector<uint8_t> cpu(kCount * element_size(to), 0xEE), ours(cpu.size(), 0x11);
+      cast_elements(in.data(), from, cpu.data(), to, kCount);
+      ++pairs;
+      CastPlace place = CastPlace::Host;
+      try {
+        place = comm.cast(in.data(), from, ours.data(), to, kCount);
+      } catch (const std::exception& e) {
+        report.expect(false, label + ": " + e.what());
+        continue;
+      }
+      const bool device = on_device(from, to);
+      device_pairs += device ? 1 : 0;
+      report.expect(place == (device ? CastPlace::Device : CastPlace::Host),
+                    label + ": ran on the " + (place == CastPlace::Device ? "device" : "host"));
+      report.expect(cpu == ours, label + ": bits differ from the CPU cast");
+    }
+  }
+  report.note("Communicator::cast = the CPU cast, bit for bit, for all " + std::to_string(pairs) +
+              " pairs the CPU converts (" + std::to_string(device_pairs) + " on the device); the others refused alike");
 }
 
 struct SuiteOptions {

@@ -1,9 +1,11 @@
 // The nccl backend and the CUDA cast kernels on a real GPU (launch/device-check.sh runs it).
 // Exit codes: 0 pass, 1 fail, 77 skipped (no GPU: ctest reports "skipped").
 //   nccl_check           under mpirun -np 1 or 2, or alone
-// Built two ways: in the project (with MPI and LibTorch: also runs the backend suite and
+// Built two ways: in the project (with MPI and LibTorch: also runs the backend suite,
+// Communicator::cast for every dtype pair, the executor casting on the device, and
 // compares the kernels with torch's CPU casts), or with -DFSDPSHARD_NCCL_CHECK_STANDALONE
-// from a handful of sources where the GPU machine lacks the project's other dependencies.
+// from a handful of sources where the GPU machine lacks the project's other dependencies
+// (kernels against cast_math.h and the CPU cast, and the staging path).
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
@@ -16,12 +18,20 @@
 #include "comm/cast_math.h"
 #include "comm/nccl/cast_kernels.h"
 #include "comm/nccl/cuda_check.h"
+#include "comm/nccl/device_caster.h"
 #include "comm/nccl/nccl_channel.h"
+#include "fsdpshard/cast.h"
 #include "mpi/check_report.h"
 
 #ifndef FSDPSHARD_NCCL_CHECK_STANDALONE
 #include <ATen/ATen.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "fsdpshard/executor.h"
+#include "fsdpshard/zip_reader.h"
 #include "mpi/comm_suite.h"
 #endif
 
@@ -47,10 +57,16 @@ std::vector<float> float_inputs() {
 }
 
 template <typename In, typename Out, typename Reference>
-void compare_cast(Report& report, const std::vector<In>& input, DType from, DType to,
+void compare_cast(Report& report, DeviceCaster& caster, const std::vector<In>& input, DType from, DType to,
                   Reference reference) {
   std::vector<Out> device(input.size());
-  cast_via_device(input.data(), from, device.data(), to, input.size());
+  caster.cast(input.data(), from, device.data(), to, input.size());
+  // The CPU cast the other backends run (src/plan/cast.cpp): the same bits, all of them.
+  std::vector<Out> cpu(input.size());
+  cast_elements(input.data(), from, cpu.data(), to, input.size());
+  report.expect(std::memcmp(cpu.data(), device.data(), device.size() * sizeof(Out)) == 0,
+                std::string(torch_name(from)) + " -> " + std::string(torch_name(to)) +
+                    ": device results differ from the CPU cast (cast_elements)");
   std::size_t wrong = 0;
   for (std::size_t i = 0; i < input.size(); ++i) {
     Out expected = reference(input[i]);
@@ -89,15 +105,16 @@ void check_casts(Report& report) {
   namespace cm = cast_math;
   const auto sixteen = all_16_bit();
   const auto floats = float_inputs();
-  compare_cast<float, uint16_t>(report, floats, DType::Float32, DType::Float16, cm::float_to_half);
-  compare_cast<float, uint16_t>(report, floats, DType::Float32, DType::BFloat16, cm::float_to_bfloat16);
-  compare_cast<uint16_t, float>(report, sixteen, DType::Float16, DType::Float32, cm::half_to_float);
-  compare_cast<uint16_t, float>(report, sixteen, DType::BFloat16, DType::Float32, cm::bfloat16_to_float);
-  compare_cast<uint16_t, uint16_t>(report, sixteen, DType::Float16, DType::BFloat16, cm::half_to_bfloat16);
-  compare_cast<uint16_t, uint16_t>(report, sixteen, DType::BFloat16, DType::Float16, cm::bfloat16_to_half);
-  compare_cast<float, float>(report, floats, DType::Float32, DType::Float32, [](float f) { return f; });
+  DeviceCaster caster;  // float32 inputs are ~17 MB: more than one of its 16 MiB pieces
+  compare_cast<float, uint16_t>(report, caster, floats, DType::Float32, DType::Float16, cm::float_to_half);
+  compare_cast<float, uint16_t>(report, caster, floats, DType::Float32, DType::BFloat16, cm::float_to_bfloat16);
+  compare_cast<uint16_t, float>(report, caster, sixteen, DType::Float16, DType::Float32, cm::half_to_float);
+  compare_cast<uint16_t, float>(report, caster, sixteen, DType::BFloat16, DType::Float32, cm::bfloat16_to_float);
+  compare_cast<uint16_t, uint16_t>(report, caster, sixteen, DType::Float16, DType::BFloat16, cm::half_to_bfloat16);
+  compare_cast<uint16_t, uint16_t>(report, caster, sixteen, DType::BFloat16, DType::Float16, cm::bfloat16_to_half);
+  compare_cast<float, float>(report, caster, floats, DType::Float32, DType::Float32, [](float f) { return f; });
   report.note("cast kernels: 6 dtype pairs + copy, " + std::to_string(floats.size()) +
-              " float32 inputs, all 65536 16-bit patterns");
+              " float32 inputs, all 65536 16-bit patterns, against cast_math.h and the CPU cast");
 }
 
 // The staging path (host -> pinned -> device -> NCCL -> device -> pinned -> host) on one
@@ -130,6 +147,89 @@ void check_channel(Report& report) {
   }
   ncclCommDestroy(comm);
 }
+
+#ifndef FSDPSHARD_NCCL_CHECK_STANDALONE
+template <typename T>
+std::string bytes_of(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+// The executor over the nccl communicator: a plan whose records change dtype (every
+// kernel pair, float64 sources that the CPU casts, one record kept as it is), read by
+// every rank in turn and written by rank 0, must give the CPU cast's bits in the output
+// and count the kernel pairs' bytes as cast on the device by the rank that read them.
+void check_executor_casts(Communicator& comm, Report& report) {
+  std::string folder;
+  if (comm.rank() == 0) {
+    char name[] = "/tmp/nccl_check_executor_XXXXXX";
+    folder = ::mkdtemp(name) != nullptr ? name : "";
+  }
+  comm.broadcast(folder, 0);
+  if (folder.empty()) throw RuntimeFailure("mkdtemp failed");
+  struct Input {
+    DType dtype;
+    std::string bytes;
+  };
+  const std::vector<Input> inputs = {{DType::Float32, bytes_of(float_inputs())},
+                                     {DType::Float16, bytes_of(all_16_bit())},
+                                     {DType::BFloat16, bytes_of(all_16_bit())},
+                                     {DType::Float64, bytes_of(pattern(64, std::size_t{1} << 20))}};
+  Plan plan;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    plan.inputs.push_back(folder + "/in" + std::to_string(i) + ".bin");
+    if (comm.rank() == 0) std::ofstream(plan.inputs.back(), std::ios::binary) << inputs[i].bytes;
+  }
+  comm.barrier();  // the inputs exist before any rank reads
+  plan.output = folder + "/out.th";
+  PlannedFile file;
+  file.name = "out.th";
+  file.archive_root = "out";
+  file.header = "not read by this check";
+  file.writer = 0;
+  const std::pair<uint32_t, DType> casts[] = {{0, DType::Float16},  {0, DType::BFloat16}, {1, DType::Float32},
+                                              {2, DType::Float32},  {1, DType::BFloat16}, {2, DType::Float16},
+                                              {3, DType::Float32},  {3, DType::BFloat16}, {0, DType::Float32}};
+  uint64_t device_bytes_expected = 0, cast_bytes_expected = 0;
+  for (std::size_t k = 0; k < std::size(casts); ++k) {
+    const auto [input, to] = casts[k];
+    PlannedRecord r;
+    r.name = "data/" + std::to_string(k);
+    r.source_dtype = inputs[input].dtype;
+    r.dtype = to;
+    r.add_segment(input, 0, inputs[input].bytes.size() / element_size(r.source_dtype));
+    r.reader = static_cast<int>(k % comm.size());
+    if (r.reader == comm.rank() && r.source_dtype != to) {
+      cast_bytes_expected += r.source_bytes();
+      if (device_cast_supported(r.source_dtype, to)) device_bytes_expected += r.source_bytes();
+    }
+    file.records.push_back(std::move(r));
+  }
+  plan.files.push_back(file);
+  ExecuteOptions options;
+  options.max_inflight = 8u << 20;  // 1 MiB chunks: the float32 records take 17 of them
+  const ExecuteStats stats = execute(plan, comm, options);
+  report.expect(stats.bytes_cast == cast_bytes_expected, "executor: bytes cast on this rank");
+  report.expect(stats.bytes_cast_on_device == device_bytes_expected,
+                "executor: " + std::to_string(stats.bytes_cast_on_device) + " bytes cast on the device, expected " +
+                    std::to_string(device_bytes_expected));
+  if (comm.rank() == 0) {
+    const ZipReader zip(plan.output);
+    for (const PlannedRecord& r : plan.files[0].records) {
+      const std::string& in = inputs[r.segments[0].input].bytes;
+      std::string expected(r.bytes(), '\0');
+      cast_elements(in.data(), r.source_dtype, expected.data(), r.dtype, r.count);
+      report.expect(zip.read(zip.require(r.name)) == expected,
+                    "executor: " + r.name + " (" + std::string(torch_name(r.source_dtype)) + " -> " +
+                        std::string(torch_name(r.dtype)) + ", read by rank " + std::to_string(r.reader) +
+                        ") differs from the CPU cast");
+    }
+    std::filesystem::remove_all(folder);
+  }
+  const uint64_t on_device = comm.sum(stats.bytes_cast_on_device);
+  report.note("executor over nccl: " + std::to_string(std::size(casts)) + " records, " +
+              std::to_string(on_device) + " bytes cast on the device, output = CPU cast bit for bit");
+}
+#endif
 
 }  // namespace
 }  // namespace fsdpshard::check
@@ -179,6 +279,9 @@ int main() {
       }
       run_comm_suite(*comm, report, SuiteOptions{});
       report.note("nccl backend: the shared suite over " + std::to_string(comm->size()) + " rank(s)");
+      check_casts_like_cpu(*comm, report,
+                           [](DType from, DType to) { return from != to && device_cast_supported(from, to); });
+      check_executor_casts(*comm, report);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "[rank %d] ERROR: %s\n", report.rank, e.what());
