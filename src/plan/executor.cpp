@@ -205,7 +205,6 @@ class Mover {
     for (const PlannedFile& file : plan_.files) {
       if (file.writer == comm_.rank()) {
         write_file(file, location, stats);
-        stats.bytes_written += file.bytes();
         stats.records_written += file.records.size();
       } else {
         send_records(file, stats);
@@ -244,6 +243,7 @@ class Mover {
           sink->append(buffer, size);
         }
         written_ += size;
+        stats.bytes_written += size;
         if (options_.on_progress) options_.on_progress(written_, total_to_write_);
       }
       sink->end_record();

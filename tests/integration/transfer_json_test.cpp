@@ -134,6 +134,16 @@ TEST(TransferJson, ReshardSpreadsWritersOrFunnelsThemToRankZero) {
   }
 }
 
+TEST(TransferJson, FsdpWorldReshardCountsAsPlanned) {
+  // Rank files re-laid out for 3 ranks: records assembled from both input rank files,
+  // zero padding included (counted as read, as the plan counts it).
+  for (int ranks : {0, 2}) {
+    SCOPED_TRACE("ranks " + std::to_string(ranks));
+    TempDir dir;
+    expect_accounting(ranks, {"reshard", "--world", "3", fixture("fsdp"), "-o", dir.file("w3"), "-q"});
+  }
+}
+
 TEST(TransferJson, HumanOutputStaysWithoutJson) {
   TempDir dir;
   const CommandResult plain = run_fsdpshard({"gather", fixture("fsdp/checkpoint.th"), "-o", dir.file("a.th")});

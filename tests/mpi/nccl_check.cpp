@@ -29,6 +29,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <utility>
 
 #include "fsdpshard/executor.h"
 #include "fsdpshard/zip_reader.h"
