@@ -25,15 +25,7 @@
 
 #ifndef FSDPSHARD_NCCL_CHECK_STANDALONE
 #include <ATen/ATen.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <utility>
-
-#include "fsdpshard/executor.h"
-#include "fsdpshard/zip_reader.h"
 #include "mpi/comm_suite.h"
 #endif
 
@@ -150,88 +142,6 @@ void check_channel(Report& report) {
   ncclCommDestroy(comm);
 }
 
-#ifndef FSDPSHARD_NCCL_CHECK_STANDALONE
-template <typename T>
-std::string bytes_of(const std::vector<T>& values) {
-  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-}
-
-// The executor over the nccl communicator: a plan whose records change dtype (every
-// kernel pair, float64 sources that the CPU casts, one record kept as it is), read by
-// every rank in turn and written by rank 0, must give the CPU cast's bits in the output
-// and count the kernel pairs' bytes as cast on the device by the rank that read them.
-void check_executor_casts(Communicator& comm, Report& report) {
-  std::string folder;
-  if (comm.rank() == 0) {
-    char name[] = "/tmp/nccl_check_executor_XXXXXX";
-    folder = ::mkdtemp(name) != nullptr ? name : "";
-  }
-  comm.broadcast(folder, 0);
-  if (folder.empty()) throw RuntimeFailure("mkdtemp failed");
-  struct Input {
-    DType dtype;
-    std::string bytes;
-  };
-  const std::vector<Input> inputs = {{DType::Float32, bytes_of(float_inputs())},
-                                     {DType::Float16, bytes_of(all_16_bit())},
-                                     {DType::BFloat16, bytes_of(all_16_bit())},
-                                     {DType::Float64, bytes_of(pattern(64, std::size_t{1} << 20))}};
-  Plan plan;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    plan.inputs.push_back(folder + "/in" + std::to_string(i) + ".bin");
-    if (comm.rank() == 0) std::ofstream(plan.inputs.back(), std::ios::binary) << inputs[i].bytes;
-  }
-  comm.barrier();  // the inputs exist before any rank reads
-  plan.output = folder + "/out.th";
-  PlannedFile file;
-  file.name = "out.th";
-  file.archive_root = "out";
-  file.header = "not read by this check";
-  file.writer = 0;
-  const std::pair<uint32_t, DType> casts[] = {{0, DType::Float16},  {0, DType::BFloat16}, {1, DType::Float32},
-                                              {2, DType::Float32},  {1, DType::BFloat16}, {2, DType::Float16},
-                                              {3, DType::Float32},  {3, DType::BFloat16}, {0, DType::Float32}};
-  uint64_t device_bytes_expected = 0, cast_bytes_expected = 0;
-  for (std::size_t k = 0; k < std::size(casts); ++k) {
-    const auto [input, to] = casts[k];
-    PlannedRecord r;
-    r.name = "data/" + std::to_string(k);
-    r.source_dtype = inputs[input].dtype;
-    r.dtype = to;
-    r.add_segment(input, 0, inputs[input].bytes.size() / element_size(r.source_dtype));
-    r.reader = static_cast<int>(k % comm.size());
-    if (r.reader == comm.rank() && r.source_dtype != to) {
-      cast_bytes_expected += r.source_bytes();
-      if (device_cast_supported(r.source_dtype, to)) device_bytes_expected += r.source_bytes();
-    }
-    file.records.push_back(std::move(r));
-  }
-  plan.files.push_back(file);
-  ExecuteOptions options;
-  options.max_inflight = 8u << 20;  // 1 MiB chunks: the float32 records take 17 of them
-  const ExecuteStats stats = execute(plan, comm, options);
-  report.expect(stats.bytes_cast == cast_bytes_expected, "executor: bytes cast on this rank");
-  report.expect(stats.bytes_cast_on_device == device_bytes_expected,
-                "executor: " + std::to_string(stats.bytes_cast_on_device) + " bytes cast on the device, expected " +
-                    std::to_string(device_bytes_expected));
-  if (comm.rank() == 0) {
-    const ZipReader zip(plan.output);
-    for (const PlannedRecord& r : plan.files[0].records) {
-      const std::string& in = inputs[r.segments[0].input].bytes;
-      std::string expected(r.bytes(), '\0');
-      cast_elements(in.data(), r.source_dtype, expected.data(), r.dtype, r.count);
-      report.expect(zip.read(zip.require(r.name)) == expected,
-                    "executor: " + r.name + " (" + std::string(torch_name(r.source_dtype)) + " -> " +
-                        std::string(torch_name(r.dtype)) + ", read by rank " + std::to_string(r.reader) +
-                        ") differs from the CPU cast");
-    }
-    std::filesystem::remove_all(folder);
-  }
-  const uint64_t on_device = comm.sum(stats.bytes_cast_on_device);
-  report.note("executor over nccl: " + std::to_string(std::size(casts)) + " records, " +
-              std::to_string(on_device) + " bytes cast on the device, output = CPU cast bit for bit");
-}
-#endif
 
 }  // namespace
 }  // namespace fsdpshard::check
@@ -283,7 +193,8 @@ int main() {
       report.note("nccl backend: the shared suite over " + std::to_string(comm->size()) + " rank(s)");
       check_casts_like_cpu(*comm, report,
                            [](DType from, DType to) { return from != to && device_cast_supported(from, to); });
-      check_executor_casts(*comm, report);
+      check_executor_casts(*comm, report,
+                           [](DType from, DType to) { return from != to && device_cast_supported(from, to); });
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "[rank %d] ERROR: %s\n", report.rank, e.what());
