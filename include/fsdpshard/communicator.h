@@ -2,7 +2,8 @@
 //   local: one process, size 1;  mpi: host buffers over MPI;
 //   nccl:  bulk bytes staged through device buffers and moved with ncclSend/ncclRecv,
 //          NCCL bootstrapped by broadcasting the ncclUniqueId over MPI; control
-//          messages (broadcasts, agreement) still go over MPI.
+//          messages (broadcasts, agreement) still go over MPI; --dtype casts run on
+//          the rank's GPU (cast()).
 // The executor only ever calls this interface, so everything above it is tested with
 // `local` and `mpi`; the NCCL backend stays thin.
 #pragma once

@@ -97,28 +97,27 @@ std::string rank_table(const Plan& plan, int ranks) {
 using json = nlohmann::ordered_json;
 
 // The counters of ExecuteStats under the names the --json summary gives them, in its order.
+struct Counter {
+  const char* name;
+  uint64_t ExecuteStats::*field;
+};
+constexpr Counter kCounters[] = {
+    {"bytes_read", &ExecuteStats::bytes_read},           {"bytes_sent", &ExecuteStats::bytes_sent},
+    {"bytes_received", &ExecuteStats::bytes_received},   {"bytes_written", &ExecuteStats::bytes_written},
+    {"records_read", &ExecuteStats::records_read},       {"records_written", &ExecuteStats::records_written},
+    {"bytes_cast", &ExecuteStats::bytes_cast},           {"bytes_cast_on_device", &ExecuteStats::bytes_cast_on_device}};
+
 // bytes_cast_on_device is null in a plan: where a cast runs is decided while bytes move.
 json stats_json(const ExecuteStats& s, bool planned) {
-  return {{"bytes_read", s.bytes_read},
-          {"bytes_sent", s.bytes_sent},
-          {"bytes_received", s.bytes_received},
-          {"bytes_written", s.bytes_written},
-          {"records_read", s.records_read},
-          {"records_written", s.records_written},
-          {"bytes_cast", s.bytes_cast},
-          {"bytes_cast_on_device", planned ? json(nullptr) : json(s.bytes_cast_on_device)}};
+  json j = json::object();
+  for (const Counter& c : kCounters) j[c.name] = s.*c.field;
+  if (planned) j["bytes_cast_on_device"] = nullptr;
+  return j;
 }
 
 ExecuteStats stats_from_json(const json& j) {
   ExecuteStats s;
-  s.bytes_read = j.at("bytes_read");
-  s.bytes_sent = j.at("bytes_sent");
-  s.bytes_received = j.at("bytes_received");
-  s.bytes_written = j.at("bytes_written");
-  s.records_read = j.at("records_read");
-  s.records_written = j.at("records_written");
-  s.bytes_cast = j.at("bytes_cast");
-  s.bytes_cast_on_device = j.at("bytes_cast_on_device");
+  for (const Counter& c : kCounters) s.*c.field = j.at(c.name).get<uint64_t>();
   return s;
 }
 
@@ -141,14 +140,7 @@ std::string summary_json(const Plan& plan, const Communicator& comm, const std::
   json ranks = json::array();
   for (int r = 0; r < static_cast<int>(per_rank.size()); ++r) {
     const ExecuteStats& s = per_rank[r];
-    total.bytes_read += s.bytes_read;
-    total.bytes_sent += s.bytes_sent;
-    total.bytes_received += s.bytes_received;
-    total.bytes_written += s.bytes_written;
-    total.records_read += s.records_read;
-    total.records_written += s.records_written;
-    total.bytes_cast += s.bytes_cast;
-    total.bytes_cast_on_device += s.bytes_cast_on_device;
+    for (const Counter& c : kCounters) total.*c.field += s.*c.field;
     json files = json::array();
     for (const auto& f : plan.files) {
       if (f.writer == r) files.push_back(plan.single_file ? plan.output : plan.output + "/" + f.name);
