@@ -19,7 +19,8 @@
 #      device for the kernel pairs; the executor over nccl casting on the device, output bit
 #      for bit the CPU cast's; casts also compared with torch) and 2 ranks (NCCL refuses two
 #      ranks on one GPU: the backend must refuse on every rank with a clear message; on 2
-#      GPUs the same checks with rank 1 casting and sending), and the comm checks of ctest. Skipped, with the reason, where a dependency is missing.
+#      GPUs the same checks with rank 1 casting and sending), and the comm checks of ctest.
+#      Skipped, with the reason, where a dependency is missing.
 # Everything is logged (set -x) to $OUT/device-check.log (or build-device/); the last
 # lines are a PASS/FAIL/SKIP summary. Exit code 0 only if nothing FAILed.
 set -uo pipefail
