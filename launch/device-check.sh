@@ -10,14 +10,17 @@
 # Two independent stages, cheapest first, so a failure or a timeout in the second still
 # leaves the first one's answer:
 #   1. standalone: nvcc builds tests/mpi/nccl_check.cpp with only the CUDA/NCCL sources
-#      (no MPI, no LibTorch) and runs it: cast kernels vs cast_math.h on every 16-bit
-#      pattern and ~1M float32 values, and the NCCL staging path on one GPU (a one-rank
-#      communicator exchanging with itself, 1 B .. 512 MiB).
+#      (no MPI, no LibTorch) and runs it: cast kernels vs cast_math.h and vs the CPU cast
+#      (src/plan/cast.cpp) on every 16-bit pattern and ~4M float32 values, and the NCCL
+#      staging path on one GPU (a one-rank communicator exchanging with itself, 1 B .. 512 MiB).
 #   2. project: CMake with -DFSDPSHARD_NCCL=ON (LibTorch from python3's torch when no
 #      system one), then nccl_check under mpirun with 1 rank (the nccl backend runs the
-#      shared suite; casts also compared with torch) and 2 ranks (NCCL refuses two ranks on
-#      one GPU: the backend must refuse on every rank with a clear message), and the
-#      comm checks of ctest. Skipped, with the reason, where a dependency is missing.
+#      shared suite; Communicator::cast against the CPU cast for every dtype pair, on the
+#      device for the kernel pairs; the executor over nccl casting on the device, output bit
+#      for bit the CPU cast's; casts also compared with torch) and 2 ranks (NCCL refuses two
+#      ranks on one GPU: the backend must refuse on every rank with a clear message; on 2
+#      GPUs the same checks with rank 1 casting and sending), and the comm checks of ctest.
+#      Skipped, with the reason, where a dependency is missing.
 # Everything is logged (set -x) to $OUT/device-check.log (or build-device/); the last
 # lines are a PASS/FAIL/SKIP summary. Exit code 0 only if nothing FAILed.
 set -uo pipefail
@@ -88,8 +91,9 @@ else
   # Link the library file itself: the wheel ships libnccl.so.2 without the libnccl.so link.
   if nvcc -std=c++17 -O2 -arch=sm_90 -DFSDPSHARD_NCCL_CHECK_STANDALONE \
       -I include -I src -I tests -I "$NCCL_INC" \
-      tests/mpi/nccl_check.cpp src/comm/nccl/cast_kernels.cu src/comm/nccl/nccl_channel.cpp \
-      src/comm/nccl/cuda_check.cpp src/util/dtype.cpp src/util/error.cpp \
+      tests/mpi/nccl_check.cpp src/comm/nccl/cast_kernels.cu src/comm/nccl/device_caster.cpp \
+      src/comm/nccl/nccl_channel.cpp src/comm/nccl/cuda_check.cpp src/plan/cast.cpp \
+      src/util/dtype.cpp src/util/error.cpp \
       "$NCCL_SO" -Xlinker -rpath -Xlinker "$NCCL_LIB" -o "$BUILD/nccl_check_standalone"; then
     set +x
     record "standalone build" PASS

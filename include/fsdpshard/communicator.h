@@ -2,7 +2,8 @@
 //   local: one process, size 1;  mpi: host buffers over MPI;
 //   nccl:  bulk bytes staged through device buffers and moved with ncclSend/ncclRecv,
 //          NCCL bootstrapped by broadcasting the ncclUniqueId over MPI; control
-//          messages (broadcasts, agreement) still go over MPI.
+//          messages (broadcasts, agreement) still go over MPI; --dtype casts run on
+//          the rank's GPU (cast()).
 // The executor only ever calls this interface, so everything above it is tested with
 // `local` and `mpi`; the NCCL backend stays thin.
 #pragma once
@@ -11,7 +12,12 @@
 #include <memory>
 #include <string>
 
+#include "fsdpshard/dtype.h"
+
 namespace fsdpshard {
+
+// Where Communicator::cast converted the elements.
+enum class CastPlace { Host, Device };
 
 // A send started by Communicator::isend. The bytes it reads must stay valid and unchanged
 // until wait() returns.
@@ -48,6 +54,17 @@ class Communicator {
   // called from the thread that calls the other methods (MPI_THREAD_FUNNELED).
   virtual std::unique_ptr<PendingSend> isend(const void* data, std::size_t size, int dest,
                                              int tag);
+
+  // Element type conversion of tensor bytes on their way through this rank: the executor
+  // calls it for every chunk of a record whose dtype changes, so a backend that owns an
+  // accelerator does the arithmetic there without the executor knowing which backend runs.
+  // `src` and `dst` are host memory and must not overlap. Every backend gives the bits
+  // cast_elements (fsdpshard/cast.h) gives: the default, used by local and mpi, is
+  // cast_elements on this CPU; nccl converts on this rank's GPU the pairs of float32,
+  // float16 and bfloat16 (its kernels share src/comm/cast_math.h with the CPU) and leaves
+  // every other pair (float64 sources, complex, integers) to the default. Returns where the
+  // conversion ran; InputError as cast_elements for a pair nothing converts.
+  virtual CastPlace cast(const void* src, DType from, void* dst, DType to, std::size_t count);
 
   // Control: small messages.
   virtual void barrier() = 0;

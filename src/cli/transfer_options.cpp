@@ -68,6 +68,9 @@ void add_common_options(CLI::App& command, TransferOptions& options, TransferFla
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   command.add_flag("-q,--quiet", options.quiet, "No progress bar, no summary line");
+  command.add_flag("--json", options.json,
+                   "Also print one JSON object on stdout: bytes read, sent, received and written per rank "
+                   "(schema in README.md); with --dry-run, the plan's figures instead of its table");
   add_allow_global_option(command, options.allowed_globals);
 }
 

@@ -1,6 +1,8 @@
 // The parts of Communicator shared by every backend.
 #include "fsdpshard/communicator.h"
 
+#include "fsdpshard/cast.h"
+
 namespace fsdpshard {
 namespace {
 
@@ -18,6 +20,12 @@ std::unique_ptr<PendingSend> Communicator::isend(const void* data, std::size_t s
                                                  int tag) {
   send(data, size, dest, tag);
   return std::make_unique<FinishedSend>();
+}
+
+// The CPU conversion (src/plan/cast.cpp, torch-exact): local, mpi, and nccl's fallback.
+CastPlace Communicator::cast(const void* src, DType from, void* dst, DType to, std::size_t count) {
+  cast_elements(src, from, dst, to, count);
+  return CastPlace::Host;
 }
 
 }  // namespace fsdpshard

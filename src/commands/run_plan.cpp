@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "commands/test_hooks.h"
 #include "fsdpshard/error.h"
@@ -92,6 +94,72 @@ std::string rank_table(const Plan& plan, int ranks) {
   return text;
 }
 
+using json = nlohmann::ordered_json;
+
+// The counters of ExecuteStats under the names the --json summary gives them, in its order.
+struct Counter {
+  const char* name;
+  uint64_t ExecuteStats::*field;
+};
+constexpr Counter kCounters[] = {
+    {"bytes_read", &ExecuteStats::bytes_read},           {"bytes_sent", &ExecuteStats::bytes_sent},
+    {"bytes_received", &ExecuteStats::bytes_received},   {"bytes_written", &ExecuteStats::bytes_written},
+    {"records_read", &ExecuteStats::records_read},       {"records_written", &ExecuteStats::records_written},
+    {"bytes_cast", &ExecuteStats::bytes_cast},           {"bytes_cast_on_device", &ExecuteStats::bytes_cast_on_device}};
+
+// bytes_cast_on_device is null in a plan: where a cast runs is decided while bytes move.
+json stats_json(const ExecuteStats& s, bool planned) {
+  json j = json::object();
+  for (const Counter& c : kCounters) j[c.name] = s.*c.field;
+  if (planned) j["bytes_cast_on_device"] = nullptr;
+  return j;
+}
+
+ExecuteStats stats_from_json(const json& j) {
+  ExecuteStats s;
+  for (const Counter& c : kCounters) s.*c.field = j.at(c.name).get<uint64_t>();
+  return s;
+}
+
+// Every rank's stats, complete on rank 0 (the others learn them too): one small broadcast
+// per rank, only for --json.
+std::vector<ExecuteStats> stats_of_every_rank(Communicator& comm, const ExecuteStats& mine) {
+  std::vector<ExecuteStats> all(comm.size());
+  for (int r = 0; r < comm.size(); ++r) {
+    std::string text = r == comm.rank() ? stats_json(mine, false).dump() : std::string();
+    comm.broadcast(text, r);
+    all[r] = stats_from_json(json::parse(text));
+  }
+  return all;
+}
+
+// The --json object (README.md, "Bytes moved"): what each rank moved, or would move.
+std::string summary_json(const Plan& plan, const Communicator& comm, const std::vector<ExecuteStats>& per_rank,
+                         bool dry_run, double seconds) {
+  ExecuteStats total;
+  json ranks = json::array();
+  for (int r = 0; r < static_cast<int>(per_rank.size()); ++r) {
+    const ExecuteStats& s = per_rank[r];
+    for (const Counter& c : kCounters) total.*c.field += s.*c.field;
+    json files = json::array();
+    for (const auto& f : plan.files) {
+      if (f.writer == r) files.push_back(plan.single_file ? plan.output : plan.output + "/" + f.name);
+    }
+    json entry = {{"rank", r}};
+    entry.update(stats_json(s, dry_run));
+    entry["files"] = std::move(files);
+    ranks.push_back(std::move(entry));
+  }
+  const json summary = {{"output", plan.output},
+                        {"backend", comm.backend()},
+                        {"ranks", comm.size()},
+                        {"dry_run", dry_run},
+                        {"totals", stats_json(total, dry_run)},
+                        {"per_rank", std::move(ranks)},
+                        {"seconds", seconds}};
+  return summary.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace
 
 int run_planned(Communicator& comm, const TransferOptions& options, OutputKind output_kind,
@@ -113,6 +181,14 @@ int run_planned(Communicator& comm, const TransferOptions& options, OutputKind o
   });
   if (planned != 0) return planned;
 
+  if (options.dry_run && options.json) {
+    if (comm.rank() == 0) {
+      std::vector<ExecuteStats> planned;
+      for (int r = 0; r < comm.size(); ++r) planned.push_back(planned_stats(job.plan, r));
+      std::printf("%s\n", summary_json(job.plan, comm, planned, true, seconds_since(start)).c_str());
+    }
+    return 0;
+  }
   if (options.dry_run) {
     if (comm.rank() == 0) {
       std::printf("%s%s", rank_table(job.plan, comm.size()).c_str(), job.dry_run_text.c_str());
@@ -137,6 +213,13 @@ int run_planned(Communicator& comm, const TransferOptions& options, OutputKind o
     return failure;
   }
   bar.finish();
+  if (options.json) {
+    const std::vector<ExecuteStats> per_rank = stats_of_every_rank(comm, stats);
+    if (comm.rank() == 0) {
+      std::printf("%s\n", summary_json(job.plan, comm, per_rank, false, seconds_since(start)).c_str());
+      std::fflush(stdout);
+    }
+  }
   const uint64_t read = comm.sum(stats.bytes_read);
   const uint64_t written = comm.sum(stats.bytes_written);
   if (comm.rank() == 0 && !options.quiet) {

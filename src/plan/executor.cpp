@@ -14,7 +14,6 @@
 #include "archive/fd_io.h"
 #include "fsdpshard/atomic_directory.h"
 #include "fsdpshard/atomic_file.h"
-#include "fsdpshard/cast.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/read_only_file.h"
 
@@ -51,10 +50,12 @@ class Inputs {
 // one write instead.
 constexpr uint64_t kKernelCopyMinBytes = 256u << 10;
 
-// Splits a record into chunks of at most `chunk_elements` and reads (and casts) them.
+// Splits a record into chunks of at most `chunk_elements` and reads them; a record that
+// changes dtype is cast by the communicator (on its device, where it has one).
 class ChunkReader {
  public:
-  ChunkReader(Inputs& inputs, uint64_t chunk_bytes) : inputs_(inputs), chunk_bytes_(chunk_bytes) {}
+  ChunkReader(Inputs& inputs, Communicator& comm, uint64_t chunk_bytes)
+      : inputs_(inputs), comm_(comm), chunk_bytes_(chunk_bytes) {}
 
   uint64_t chunk_elements(const PlannedRecord& r) const {
     const uint64_t widest = std::max(element_size(r.source_dtype), element_size(r.dtype));
@@ -91,7 +92,11 @@ class ChunkReader {
     if (done != count) {
       throw RuntimeFailure("plan error: record " + r.name + " has fewer elements in its segments than it counts");
     }
-    if (r.source_dtype != r.dtype) cast_elements(scratch_.data(), r.source_dtype, dst, r.dtype, count);
+    if (r.source_dtype != r.dtype) {
+      const CastPlace place = comm_.cast(scratch_.data(), r.source_dtype, dst, r.dtype, count);
+      bytes_cast += source_size;
+      if (place == CastPlace::Device) bytes_cast_on_device += source_size;
+    }
     count_read(source_size);
   }
   // Elements [first, first + count) of `r` (r.copies_unchanged()) straight from its input
@@ -103,6 +108,8 @@ class ChunkReader {
     count_read(count * esize);
   }
   uint64_t bytes_read = 0;
+  uint64_t bytes_cast = 0;
+  uint64_t bytes_cast_on_device = 0;
   bool fail_after_first_read = false;
 
  private:
@@ -115,6 +122,7 @@ class ChunkReader {
     }
   }
   Inputs& inputs_;
+  Communicator& comm_;
   uint64_t chunk_bytes_;
   std::vector<char> scratch_;
 };
@@ -195,10 +203,10 @@ class Mover {
   void run(OutputLocation& location, ExecuteStats& stats) {
     for (const PlannedFile& file : plan_.files) {
       if (file.writer == comm_.rank()) {
-        write_file(file, location);
-        stats.bytes_written += file.bytes();
+        write_file(file, location, stats);
+        stats.records_written += file.records.size();
       } else {
-        stats.bytes_sent += send_records(file);
+        send_records(file, stats);
       }
     }
   }
@@ -206,12 +214,13 @@ class Mover {
  private:
   // Writes `file`: records this rank reads go straight in, the others arrive in chunks
   // from their readers.
-  void write_file(const PlannedFile& file, OutputLocation& location) {
+  void write_file(const PlannedFile& file, OutputLocation& location, ExecuteStats& stats) {
     std::unique_ptr<AtomicFile> out = location.open(file);
     const std::string label = plan_.single_file ? plan_.output : join_path(plan_.output, file.name);
     auto sink = file.encoding->open_sink(file, out->fd(), label);
     char* buffer = buffers_[0].get();
     for (const PlannedRecord& r : file.records) {
+      if (r.reader == comm_.rank()) ++stats.records_read;
       sink->begin_record(r);
       // Read here and written unchanged: the bytes need not pass through this process
       // (half the memory traffic of read + write; benchmarks/RESULTS.md).
@@ -228,10 +237,12 @@ class Mover {
             reader_.read(r, first, count, buffer);
           } else {
             comm_.recv(buffer, size, r.reader, kDataTag);
+            stats.bytes_received += size;
           }
           sink->append(buffer, size);
         }
         written_ += size;
+        stats.bytes_written += size;
         if (options_.on_progress) options_.on_progress(written_, total_to_write_);
       }
       sink->end_record();
@@ -241,13 +252,13 @@ class Mover {
   }
 
   // Sends the records of `file` this rank reads to the file's writer, double-buffered so
-  // the next chunk is read while the previous one is in flight. Returns the bytes sent.
-  uint64_t send_records(const PlannedFile& file) {
+  // the next chunk is read while the previous one is in flight.
+  void send_records(const PlannedFile& file, ExecuteStats& stats) {
     std::unique_ptr<PendingSend> in_flight[2];
     int next = 0;
-    uint64_t sent = 0;
     for (const PlannedRecord& r : file.records) {
       if (r.reader != comm_.rank()) continue;
+      ++stats.records_read;
       const uint64_t step = reader_.chunk_elements(r);
       for (uint64_t first = 0; first < r.count; first += step) {
         const uint64_t count = std::min(step, r.count - first);
@@ -255,14 +266,13 @@ class Mover {
         if (in_flight[next]) in_flight[next]->wait();
         reader_.read(r, first, count, buffers_[next].get());
         in_flight[next] = comm_.isend(buffers_[next].get(), size, file.writer, kDataTag);
-        sent += size;
+        stats.bytes_sent += size;
         next ^= 1;
       }
     }
     for (auto& pending : in_flight) {
       if (pending) pending->wait();
     }
-    return sent;
   }
 
   const Plan& plan_;
@@ -282,7 +292,7 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
   // keep a rank's memory small (benchmarks/RESULTS.md: peak RSS per rank).
   const uint64_t chunk_bytes = std::clamp<uint64_t>(options.max_inflight / 8, 1ull << 20, 16ull << 20);
   Inputs inputs(plan.inputs);
-  ChunkReader reader(inputs, chunk_bytes);
+  ChunkReader reader(inputs, comm, chunk_bytes);
   if (const char* fail_rank = std::getenv("FSDPSHARD_TEST_FAIL_RANK")) {
     reader.fail_after_first_read = std::atoi(fail_rank) == comm.rank();
   }
@@ -296,6 +306,30 @@ ExecuteStats execute(const Plan& plan, Communicator& comm, const ExecuteOptions&
   }
   location.commit();
   stats.bytes_read = reader.bytes_read;
+  stats.bytes_cast = reader.bytes_cast;
+  stats.bytes_cast_on_device = reader.bytes_cast_on_device;
+  return stats;
+}
+
+ExecuteStats planned_stats(const Plan& plan, int rank) {
+  ExecuteStats stats;
+  stats.bytes_read = plan.read_bytes(rank);
+  for (const PlannedFile& file : plan.files) {
+    const bool writes = file.writer == rank;
+    if (writes) {
+      stats.bytes_written += file.bytes();
+      stats.records_written += file.records.size();
+    }
+    for (const PlannedRecord& r : file.records) {
+      if (r.reader == rank) {
+        ++stats.records_read;
+        if (r.source_dtype != r.dtype) stats.bytes_cast += r.source_bytes();
+        if (!writes) stats.bytes_sent += r.bytes();
+      } else if (writes) {
+        stats.bytes_received += r.bytes();
+      }
+    }
+  }
   return stats;
 }
 

@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
       pipelined(*comm, report, 100000, 5);
       mpi->set_max_message_bytes(std::size_t{1} << 30);
       report.note("isend cut into 4096-byte messages");
+      // The cast hook is local work; rank 0 checks it for all (mpi casts on the CPU).
+      if (comm->rank() == 0) check_casts_like_cpu(*comm, report, [](DType, DType) { return false; });
+      check_executor_casts(*comm, report, [](DType, DType) { return false; });
       check_backend_choice(report);
     }
   } catch (const std::exception& e) {

@@ -1,9 +1,11 @@
 // The nccl backend and the CUDA cast kernels on a real GPU (launch/device-check.sh runs it).
 // Exit codes: 0 pass, 1 fail, 77 skipped (no GPU: ctest reports "skipped").
 //   nccl_check           under mpirun -np 1 or 2, or alone
-// Built two ways: in the project (with MPI and LibTorch: also runs the backend suite and
+// Built two ways: in the project (with MPI and LibTorch: also runs the backend suite,
+// Communicator::cast for every dtype pair, the executor casting on the device, and
 // compares the kernels with torch's CPU casts), or with -DFSDPSHARD_NCCL_CHECK_STANDALONE
-// from a handful of sources where the GPU machine lacks the project's other dependencies.
+// from a handful of sources where the GPU machine lacks the project's other dependencies
+// (kernels against cast_math.h and the CPU cast, and the staging path).
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
@@ -16,7 +18,9 @@
 #include "comm/cast_math.h"
 #include "comm/nccl/cast_kernels.h"
 #include "comm/nccl/cuda_check.h"
+#include "comm/nccl/device_caster.h"
 #include "comm/nccl/nccl_channel.h"
+#include "fsdpshard/cast.h"
 #include "mpi/check_report.h"
 
 #ifndef FSDPSHARD_NCCL_CHECK_STANDALONE
@@ -47,10 +51,16 @@ std::vector<float> float_inputs() {
 }
 
 template <typename In, typename Out, typename Reference>
-void compare_cast(Report& report, const std::vector<In>& input, DType from, DType to,
+void compare_cast(Report& report, DeviceCaster& caster, const std::vector<In>& input, DType from, DType to,
                   Reference reference) {
   std::vector<Out> device(input.size());
-  cast_via_device(input.data(), from, device.data(), to, input.size());
+  caster.cast(input.data(), from, device.data(), to, input.size());
+  // The CPU cast the other backends run (src/plan/cast.cpp): the same bits, all of them.
+  std::vector<Out> cpu(input.size());
+  cast_elements(input.data(), from, cpu.data(), to, input.size());
+  report.expect(std::memcmp(cpu.data(), device.data(), device.size() * sizeof(Out)) == 0,
+                std::string(torch_name(from)) + " -> " + std::string(torch_name(to)) +
+                    ": device results differ from the CPU cast (cast_elements)");
   std::size_t wrong = 0;
   for (std::size_t i = 0; i < input.size(); ++i) {
     Out expected = reference(input[i]);
@@ -89,15 +99,16 @@ void check_casts(Report& report) {
   namespace cm = cast_math;
   const auto sixteen = all_16_bit();
   const auto floats = float_inputs();
-  compare_cast<float, uint16_t>(report, floats, DType::Float32, DType::Float16, cm::float_to_half);
-  compare_cast<float, uint16_t>(report, floats, DType::Float32, DType::BFloat16, cm::float_to_bfloat16);
-  compare_cast<uint16_t, float>(report, sixteen, DType::Float16, DType::Float32, cm::half_to_float);
-  compare_cast<uint16_t, float>(report, sixteen, DType::BFloat16, DType::Float32, cm::bfloat16_to_float);
-  compare_cast<uint16_t, uint16_t>(report, sixteen, DType::Float16, DType::BFloat16, cm::half_to_bfloat16);
-  compare_cast<uint16_t, uint16_t>(report, sixteen, DType::BFloat16, DType::Float16, cm::bfloat16_to_half);
-  compare_cast<float, float>(report, floats, DType::Float32, DType::Float32, [](float f) { return f; });
+  DeviceCaster caster;  // float32 inputs are ~17 MB: more than one of its 16 MiB pieces
+  compare_cast<float, uint16_t>(report, caster, floats, DType::Float32, DType::Float16, cm::float_to_half);
+  compare_cast<float, uint16_t>(report, caster, floats, DType::Float32, DType::BFloat16, cm::float_to_bfloat16);
+  compare_cast<uint16_t, float>(report, caster, sixteen, DType::Float16, DType::Float32, cm::half_to_float);
+  compare_cast<uint16_t, float>(report, caster, sixteen, DType::BFloat16, DType::Float32, cm::bfloat16_to_float);
+  compare_cast<uint16_t, uint16_t>(report, caster, sixteen, DType::Float16, DType::BFloat16, cm::half_to_bfloat16);
+  compare_cast<uint16_t, uint16_t>(report, caster, sixteen, DType::BFloat16, DType::Float16, cm::bfloat16_to_half);
+  compare_cast<float, float>(report, caster, floats, DType::Float32, DType::Float32, [](float f) { return f; });
   report.note("cast kernels: 6 dtype pairs + copy, " + std::to_string(floats.size()) +
-              " float32 inputs, all 65536 16-bit patterns");
+              " float32 inputs, all 65536 16-bit patterns, against cast_math.h and the CPU cast");
 }
 
 // The staging path (host -> pinned -> device -> NCCL -> device -> pinned -> host) on one
@@ -130,6 +141,7 @@ void check_channel(Report& report) {
   }
   ncclCommDestroy(comm);
 }
+
 
 }  // namespace
 }  // namespace fsdpshard::check
@@ -179,6 +191,10 @@ int main() {
       }
       run_comm_suite(*comm, report, SuiteOptions{});
       report.note("nccl backend: the shared suite over " + std::to_string(comm->size()) + " rank(s)");
+      check_casts_like_cpu(*comm, report,
+                           [](DType from, DType to) { return from != to && device_cast_supported(from, to); });
+      check_executor_casts(*comm, report,
+                           [](DType from, DType to) { return from != to && device_cast_supported(from, to); });
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "[rank %d] ERROR: %s\n", report.rank, e.what());

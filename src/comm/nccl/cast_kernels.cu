@@ -80,35 +80,4 @@ void cast_on_device(const void* source, DType from, void* target, DType to, std:
   return launch<uint16_t, uint16_t>(source, target, count, stream, BFloat16ToHalf{});
 }
 
-void cast_via_device(const void* source, DType from, void* target, DType to, std::size_t count) {
-  if (!device_cast_supported(from, to)) cast_on_device(source, from, target, to, 0, nullptr);  // throws
-  constexpr std::size_t kChunk = std::size_t{16} << 20;  // elements per round trip
-  const std::size_t in_size = element_size(from), out_size = element_size(to);
-  const std::size_t chunk = std::min(count, kChunk);
-  if (chunk == 0) return;
-  void* device_in = nullptr;
-  void* device_out = nullptr;
-  // Free the buffers on every path out, errors included.
-  struct Buffers {
-    void*& in;
-    void*& out;
-    ~Buffers() {
-      if (in != nullptr) cudaFree(in);
-      if (out != nullptr) cudaFree(out);
-    }
-  } buffers{device_in, device_out};
-  check_cuda(cudaMalloc(&device_in, chunk * in_size), "cast_via_device: cudaMalloc");
-  check_cuda(cudaMalloc(&device_out, chunk * out_size), "cast_via_device: cudaMalloc");
-  const auto* in = static_cast<const char*>(source);
-  auto* out = static_cast<char*>(target);
-  for (std::size_t first = 0; first < count; first += chunk) {
-    const std::size_t n = std::min(chunk, count - first);
-    check_cuda(cudaMemcpy(device_in, in + first * in_size, n * in_size, cudaMemcpyHostToDevice),
-               "cast_via_device: copy to device");
-    cast_on_device(device_in, from, device_out, to, n, nullptr);
-    check_cuda(cudaMemcpy(out + first * out_size, device_out, n * out_size, cudaMemcpyDeviceToHost),
-               "cast_via_device: copy to host");
-  }
-}
-
 }  // namespace fsdpshard

@@ -1,6 +1,6 @@
 // float32 / float16 / bfloat16 casts on the GPU, bit-identical to cast_math.h on the host
-// (round to nearest even, as torch's CPU casts). Optional: the executor may cast on the
-// device when the nccl backend already moves the bytes through it.
+// (round to nearest even, as torch's CPU casts; the same functions run on both). The nccl
+// backend's Communicator::cast runs them through DeviceCaster (device_caster.h).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -18,8 +18,5 @@ bool device_cast_supported(DType from, DType to);
 // (asynchronous). std::invalid_argument for an unsupported pair.
 void cast_on_device(const void* source, DType from, void* target, DType to, std::size_t count,
                     cudaStream_t stream);
-
-// Host memory in, host memory out, through the current device in chunks; blocking.
-void cast_via_device(const void* source, DType from, void* target, DType to, std::size_t count);
 
 }  // namespace fsdpshard

@@ -1,5 +1,5 @@
-// The `nccl` backend: bulk bytes over NCCL (nccl_channel.h), everything else over the
-// mpi backend it is built on. Bootstrapped as nccl-tests does: rank 0 creates the
+// The `nccl` backend: bulk bytes over NCCL (nccl_channel.h), casts on the GPU
+// (device_caster.h), everything else over the mpi backend it is built on. Bootstrapped as nccl-tests does: rank 0 creates the
 // ncclUniqueId, MPI broadcasts it, every rank joins with ncclCommInitRank.
 #include <cstdint>
 #include <cstring>
@@ -7,7 +7,9 @@
 
 #include "comm/mpi_communicator.h"
 #include "comm/mpi_environment.h"
+#include "comm/nccl/cast_kernels.h"
 #include "comm/nccl/cuda_check.h"
+#include "comm/nccl/device_caster.h"
 #include "comm/nccl/nccl_backend.h"
 #include "comm/nccl/nccl_channel.h"
 #include "comm/peer_check.h"
@@ -64,6 +66,14 @@ class NcclCommunicator final : public Communicator {
           " bytes); the nccl backend delivers transfers between two ranks in the order sent");
     }
     channel_->recv(data, size, source);
+  }
+
+  // The pairs the kernels have go to the GPU this rank was given; the rest (float64
+  // sources, complex, integers) are cast by the CPU, as on the other backends.
+  CastPlace cast(const void* src, DType from, void* dst, DType to, std::size_t count) override {
+    if (from == to || !device_cast_supported(from, to)) return Communicator::cast(src, from, dst, to, count);
+    caster_.cast(src, from, dst, to, count);
+    return CastPlace::Device;
   }
 
   void barrier() override { mpi_->barrier(); }
@@ -131,6 +141,7 @@ class NcclCommunicator final : public Communicator {
   std::unique_ptr<MpiCommunicator> mpi_;
   ncclComm_t comm_ = nullptr;
   std::unique_ptr<NcclChannel> channel_;
+  DeviceCaster caster_;  // on the device select_device chose
 };
 
 }  // namespace
