@@ -1,0 +1,190 @@
+// fsdpshard::libtorch::load: the checkpoint model (Checkpoint, resolve_source,
+// select_tensors) turned into at::Tensors over the input's bytes.
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "fsdpshard/cast.h"
+#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/selection.h"
+#include "fsdpshard/source.h"
+#include "fsdpshard/torch.h"
+#include "libtorch/file_mapping.h"
+#include "libtorch/scalar_types.h"
+#include "libtorch/storage_segments.h"
+
+namespace fsdpshard::libtorch {
+namespace {
+
+// The CLI's selection options from the API's (the same InputErrors, naming the option).
+SelectionOptions selection_options(const LoadOptions& options) {
+  SelectionOptions selection;
+  for (const NameFilter& filter : options.filters) {
+    selection.filters.push_back({filter.include, NamePattern(filter.pattern, filter.include ? "--include" : "--exclude")});
+  }
+  for (const std::string& rule : options.renames) selection.renames.emplace_back(rule);
+  if (options.dtype != "keep") {
+    // The CLI accepts exactly these (CLI11 IsMember on --dtype).
+    if (options.dtype != "float16" && options.dtype != "bfloat16" && options.dtype != "float32") {
+      throw InputError("--dtype: " + options.dtype + " not in {keep,float16,bfloat16,float32}");
+    }
+    selection.dtype = dtype_from_torch_name(options.dtype);
+  }
+  selection.allow_empty = options.allow_empty;
+  return selection;
+}
+
+c10::ScalarType require_scalar_type(DType dtype, const std::string& where) {
+  const auto type = scalar_type_of(dtype);
+  if (!type) {
+    throw InputError(where + " is " + std::string(torch_name(dtype)) + ", a type this LibTorch has no tensor type for");
+  }
+  return *type;
+}
+
+// Keeps the mapping alive for as long as an at::Storage holds a pointer into it.
+void release_mapping(void* context) { delete static_cast<std::shared_ptr<const FileMapping>*>(context); }
+
+c10::Storage owned_storage(uint64_t nbytes) {
+  return at::empty({static_cast<int64_t>(nbytes)}, at::TensorOptions().dtype(at::kByte)).storage();
+}
+
+// Builds the at::Storages of one checkpoint: each storage once, so tensors that share it
+// in the file share it here.
+class StorageBuilder {
+ public:
+  StorageBuilder(const Checkpoint& ckpt, const LoadOptions& options) : ckpt_(ckpt), options_(options) {}
+
+  // The storage of `t` holding elements of `dtype` (t.dtype, or the cast target), on the
+  // device asked for.
+  c10::Storage storage_for(const TensorRef& t, DType dtype) {
+    const auto key = std::make_tuple(t.storage.key, dtype);
+    auto found = storages_.find(key);
+    if (found != storages_.end()) return found->second;
+    c10::Storage storage = dtype == t.dtype ? file_storage(t.storage) : cast_storage(t, dtype);
+    if (options_.device && !options_.device->is_cpu()) storage = to_device(storage);
+    storages_.emplace(key, storage);
+    return storage;
+  }
+
+ private:
+  const FileMapping& mapping(uint32_t input) {
+    auto& slot = mappings_[input];
+    if (!slot) slot = FileMapping::open(ckpt_.inputs().at(input), options_.writable_views);
+    return *slot;
+  }
+
+  // The storage's bytes as they are in the file (on the CPU): a view when they are one
+  // aligned run, else assembled from their segments.
+  c10::Storage file_storage(const StorageRef& ref) {
+    auto found = file_storages_.find(ref.key);
+    if (found != file_storages_.end()) return found->second;
+    c10::Storage storage = read_storage(ref);
+    file_storages_.emplace(ref.key, storage);
+    return storage;
+  }
+
+  c10::Storage read_storage(const StorageRef& ref) {
+    const uint64_t nbytes = ref.nbytes();
+    const std::vector<ByteSegment> segments = storage_segments(ckpt_, ref);
+    if (segments.size() == 1 && segments[0].placement == 0 && segments[0].length == nbytes) {
+      const ByteSegment& s = segments[0];
+      const FileMapping& file = mapping(s.input);
+      const char* data = file.data() + s.offset;
+      if (!file.contains(data, nbytes)) {
+        throw InputError(file.path() + ": changed while being read (storage '" + ref.key + "' is past its end)");
+      }
+      // Views need element-aligned data (torch's kernels assume it); a safetensors file
+      // may place a tensor anywhere, and such a tensor is copied instead.
+      const std::size_t alignment = std::min<std::size_t>(element_size(ref.dtype), 8);
+      if (reinterpret_cast<uintptr_t>(data) % alignment == 0) return view_of(s.input, data, nbytes);
+    }
+    return assembled(ref, segments);
+  }
+
+  c10::Storage view_of(uint32_t input, const char* data, uint64_t nbytes) {
+    auto* keep_alive = new std::shared_ptr<const FileMapping>(mappings_.at(input));
+    // at::Storage's data is non-const; a read-only mapping faults on writes instead.
+    c10::DataPtr pointer(const_cast<char*>(data), keep_alive, &release_mapping, c10::Device(c10::kCPU));
+    return c10::Storage(c10::Storage::use_byte_size_t(), nbytes, std::move(pointer), nullptr, false);
+  }
+
+  c10::Storage assembled(const StorageRef& ref, const std::vector<ByteSegment>& segments) {
+    c10::Storage storage = owned_storage(ref.nbytes());
+    auto* out = static_cast<char*>(storage.data_ptr().get());
+    for (const ByteSegment& s : segments) {
+      const FileMapping& file = mapping(s.input);
+      if (!file.contains(file.data() + s.offset, s.length) || s.placement > ref.nbytes() ||
+          s.length > ref.nbytes() - s.placement) {
+        throw InputError(file.path() + ": changed while being read (storage '" + ref.key + "' is past its end)");
+      }
+      std::memcpy(out + s.placement, file.data() + s.offset, s.length);
+    }
+    return storage;
+  }
+
+  // The whole storage cast element by element (torch-exact: fsdpshard/cast.h), so that
+  // every view of it keeps its offset and strides.
+  c10::Storage cast_storage(const TensorRef& t, DType to) {
+    const c10::Storage source = file_storage(t.storage);
+    const uint64_t count = t.storage.nbytes() / element_size(t.dtype);
+    c10::Storage storage = owned_storage(count * element_size(to));
+    if (count > 0) cast_elements(source.data_ptr().get(), t.dtype, storage.data_ptr().get(), to, count);
+    return storage;
+  }
+
+  c10::Storage to_device(const c10::Storage& storage) const {
+    at::Tensor bytes = at::empty({0}, at::TensorOptions().dtype(at::kByte));
+    bytes.set_(storage);
+    return bytes.to(*options_.device).storage();
+  }
+
+  const Checkpoint& ckpt_;
+  const LoadOptions& options_;
+  std::map<uint32_t, std::shared_ptr<const FileMapping>> mappings_;
+  std::map<std::string, c10::Storage> file_storages_;                // by storage key, on the CPU
+  std::map<std::tuple<std::string, DType>, c10::Storage> storages_;  // as the tensors get them
+};
+
+at::Tensor tensor_over(const c10::Storage& storage, const TensorRef& t, c10::ScalarType type) {
+  at::Tensor tensor = at::empty({0}, at::TensorOptions().dtype(type).device(storage.device()));
+  tensor.set_(storage, static_cast<int64_t>(t.storage_offset), t.sizes, t.strides);
+  // What torch.load gives: a Parameter's flag, or the tensor's own.
+  const bool requires_grad = t.parameter ? t.parameter_requires_grad : t.requires_grad;
+  if (requires_grad && at::isFloatingType(type)) tensor.set_requires_grad(true);
+  return tensor;
+}
+
+}  // namespace
+
+LoadedCheckpoint load(const std::string& path, const LoadOptions& options) {
+  const SelectionOptions selection = selection_options(options);
+  const Checkpoint ckpt(path);
+  const StateDict source = resolve_source(ckpt, options.from);
+  std::vector<std::string> names;
+  std::vector<DType> dtypes;
+  for (const NamedTensor& t : source.tensors) {
+    names.push_back(t.name);
+    dtypes.push_back(t.tensor.dtype);
+  }
+  const std::vector<Selected> selected = select_tensors(names, dtypes, selection);
+
+  LoadedCheckpoint loaded;
+  loaded.source = source.path;
+  loaded.cfg_yaml = ckpt.cfg_yaml();
+  StorageBuilder storages(ckpt, options);
+  for (const Selected& s : selected) {
+    const TensorRef& ref = source.tensors[s.index].tensor;
+    const c10::ScalarType type = require_scalar_type(s.dtype, path + ": tensor '" + source.tensors[s.index].name + "'");
+    loaded.tensors.emplace_back(s.name, tensor_over(storages.storage_for(ref, s.dtype), ref, type));
+  }
+  return loaded;
+}
+
+}  // namespace fsdpshard::libtorch
