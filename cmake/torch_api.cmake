@@ -32,3 +32,7 @@ install(EXPORT fsdpshardTargets NAMESPACE fsdpshard:: DESTINATION ${CMAKE_INSTAL
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/fsdpshardConfig.cmake.in
   ${PROJECT_BINARY_DIR}/fsdpshardConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fsdpshard)
 install(FILES ${PROJECT_BINARY_DIR}/fsdpshardConfig.cmake DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/fsdpshard)
+
+# benchmarks/torch_api_bench.py's C++ contender; built on demand (not part of `all`).
+add_executable(fsdpshard_torch_load_bench EXCLUDE_FROM_ALL ${PROJECT_SOURCE_DIR}/benchmarks/torch_api_load.cpp)
+target_link_libraries(fsdpshard_torch_load_bench PRIVATE fsdpshard::torch)
