@@ -14,6 +14,10 @@ target_include_directories(fsdpshard_torch
 target_compile_options(fsdpshard_torch PRIVATE -Wall -Wextra)
 target_link_libraries(fsdpshard_torch PUBLIC fsdpshard_lib ${TORCH_LIBRARIES})
 set_target_properties(fsdpshard_torch PROPERTIES EXPORT_NAME torch)
+if(FSDPSHARD_SANITIZE)
+  # The installed static libraries are instrumented: a consumer must link the runtimes too.
+  target_link_options(fsdpshard_torch INTERFACE -fsanitize=address,undefined)
+endif()
 
 # The exported package: fsdpshard_lib (static) travels with fsdpshard_torch, so its
 # include folder must point into the install tree too.
