@@ -67,7 +67,7 @@ class StorageBuilder {
     const auto key = std::make_tuple(t.storage.key, dtype);
     auto found = storages_.find(key);
     if (found != storages_.end()) return found->second;
-    c10::Storage storage = dtype == t.dtype ? file_storage(t.storage) : cast_storage(t, dtype);
+    c10::Storage storage = dtype == t.dtype ? file_storage(t) : cast_storage(t, dtype);
     if (options_.device && !options_.device->is_cpu()) storage = to_device(storage);
     storages_.emplace(key, storage);
     return storage;
@@ -82,15 +82,16 @@ class StorageBuilder {
 
   // The storage's bytes as they are in the file (on the CPU): a view when they are one
   // aligned run, else assembled from their segments.
-  c10::Storage file_storage(const StorageRef& ref) {
-    auto found = file_storages_.find(ref.key);
+  c10::Storage file_storage(const TensorRef& t) {
+    auto found = file_storages_.find(t.storage.key);
     if (found != file_storages_.end()) return found->second;
-    c10::Storage storage = read_storage(ref);
-    file_storages_.emplace(ref.key, storage);
+    c10::Storage storage = read_storage(t.storage, element_size(t.dtype));
+    file_storages_.emplace(t.storage.key, storage);
     return storage;
   }
 
-  c10::Storage read_storage(const StorageRef& ref) {
+  // `element` is the size of the elements the tensor reads (an untyped storage counts bytes).
+  c10::Storage read_storage(const StorageRef& ref, std::size_t element) {
     const uint64_t nbytes = ref.nbytes();
     const std::vector<ByteSegment> segments = storage_segments(ckpt_, ref);
     if (segments.size() == 1 && segments[0].placement == 0 && segments[0].length == nbytes) {
@@ -102,7 +103,7 @@ class StorageBuilder {
       }
       // Views need element-aligned data (torch's kernels assume it); a safetensors file
       // may place a tensor anywhere, and such a tensor is copied instead.
-      const std::size_t alignment = std::min<std::size_t>(element_size(ref.dtype), 8);
+      const std::size_t alignment = std::min<std::size_t>(element, 8);
       if (reinterpret_cast<uintptr_t>(data) % alignment == 0) return view_of(s.input, data, nbytes);
     }
     return assembled(ref, segments);
@@ -132,7 +133,7 @@ class StorageBuilder {
   // The whole storage cast element by element (torch-exact: fsdpshard/cast.h), so that
   // every view of it keeps its offset and strides.
   c10::Storage cast_storage(const TensorRef& t, DType to) {
-    const c10::Storage source = file_storage(t.storage);
+    const c10::Storage source = file_storage(t);
     const uint64_t count = t.storage.nbytes() / element_size(t.dtype);
     c10::Storage storage = owned_storage(count * element_size(to));
     if (count > 0) cast_elements(source.data_ptr().get(), t.dtype, storage.data_ptr().get(), to, count);

@@ -325,6 +325,22 @@ TEST(TorchApi, SafetensorsSaveReadsBackInPython) {
   for (std::size_t i = 0; i < again.tensors.size(); ++i) EXPECT_TRUE(at::equal(again.tensors[i].second, loaded.tensors[i].second));
 }
 
+TEST(TorchApi, MisalignedSafetensorsDataIsCopiedNotViewed) {
+  TempDir dir;
+  const std::string path = dir.file("odd.safetensors");
+  // 3 bfloat16 values (6 bytes) put the float32 tensor after them at a 2-byte boundary.
+  const at::Tensor odd = at::arange(3, at::kFloat).to(at::kBFloat16);
+  const at::Tensor after = at::arange(5, at::kFloat) * 0.5;
+  lt::save_safetensors(path, {{"odd", odd}, {"after", after}});
+  const auto loaded = lt::load(path);
+  const auto ranges = mapped_ranges(path);
+  EXPECT_TRUE(inside(ranges, loaded.tensors[0].second));
+  EXPECT_FALSE(inside(ranges, loaded.tensors[1].second)) << "a misaligned float32 view";
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(loaded.tensors[1].second.data_ptr()) % 4, 0u);
+  EXPECT_TRUE(at::equal(loaded.tensors[0].second, odd));
+  EXPECT_TRUE(at::equal(loaded.tensors[1].second, after));
+}
+
 TEST(TorchApi, SaveRefusesBadStateDictsAndWritesNothing) {
   TempDir dir;
   const std::string path = dir.file("out.pt");
