@@ -45,6 +45,24 @@ def sharing(sd):
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 
+def differences(src, ours, any_order, layout):
+    """What differs between the two state dicts, one line each; `layout`: strides, storage
+    offsets and shared storages too."""
+    key = sorted if any_order else list
+    if key(src.keys()) != key(ours.keys()):
+        yield f"names differ: {list(src.keys())[:6]}... vs {list(ours.keys())[:6]}..."
+    for name in (n for n in src.keys() if n in ours):
+        x, y = src[name], ours[name]
+        if (x.dtype, x.shape) != (y.dtype, y.shape):
+            yield f"{name}: {x.dtype} {tuple(x.shape)} vs {y.dtype} {tuple(y.shape)}"
+        elif not torch.equal(raw(x), raw(y)):
+            yield f"{name}: bytes differ"
+        elif layout and (x.stride(), x.storage_offset()) != (y.stride(), y.storage_offset()):
+            yield f"{name}: stride/offset {x.stride()}/{x.storage_offset()} vs {y.stride()}/{y.storage_offset()}"
+    if layout and sharing(src) != sharing(ours):
+        yield f"shared storages differ: {sharing(src)} vs {sharing(ours)}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("source")
@@ -59,28 +77,9 @@ def main() -> int:
     if a.dtype:
         to = getattr(torch, a.dtype)
         src = {n: t.to(to) if t.dtype in CASTABLE else t for n, t in src.items()}
-    problems = []
-    same_names = sorted(src.keys()) == sorted(ours.keys()) if a.any_order else list(src.keys()) == list(ours.keys())
-    if not same_names:
-        problems.append(f"names differ: {list(src.keys())[:6]}... vs {list(ours.keys())[:6]}...")
-    for name in [n for n in src.keys() if n in ours]:
-        x, y = src[name], ours[name]
-        if x.dtype != y.dtype or x.shape != y.shape:
-            problems.append(f"{name}: {x.dtype} {tuple(x.shape)} vs {y.dtype} {tuple(y.shape)}")
-            continue
-        if not torch.equal(raw(x), raw(y)):
-            problems.append(f"{name}: bytes differ")
-        if not (a.values_only or a.dtype):
-            if x.stride() != y.stride() or x.storage_offset() != y.storage_offset():
-                problems.append(f"{name}: stride/offset {x.stride()}/{x.storage_offset()} vs "
-                                f"{y.stride()}/{y.storage_offset()}")
-    if not (a.values_only or a.dtype) and sharing(src) != sharing(ours):
-        problems.append(f"shared storages differ: {sharing(src)} vs {sharing(ours)}")
-    for line in problems:
-        print(line)
-    print(f"{len(ours)} tensors compared, {len(problems)} problem(s)")
+    problems = list(differences(src, ours, a.any_order, layout=not (a.values_only or a.dtype)))
+    print("\n".join(problems + [f"{len(ours)} tensors compared, {len(problems)} problem(s)"]))
     return 1 if problems else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
