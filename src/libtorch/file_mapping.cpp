@@ -26,12 +26,4 @@ FileMapping::~FileMapping() {
   if (base_ != nullptr) ::munmap(base_, size_);
 }
 
-bool FileMapping::contains(const void* p, uint64_t length) const {
-  const auto* begin = static_cast<const char*>(base_);
-  const auto* at = static_cast<const char*>(p);
-  if (begin == nullptr || at < begin) return false;
-  const auto offset = static_cast<uint64_t>(at - begin);
-  return offset <= size_ && length <= size_ - offset;
-}
-
 }  // namespace fsdpshard::libtorch

@@ -25,8 +25,8 @@ class FileMapping {
   const std::string& path() const { return path_; }
   const char* data() const { return static_cast<const char*>(base_); }
   uint64_t size() const { return size_; }
-  // Whether [p, p + length) lies inside the mapping.
-  bool contains(const void* p, uint64_t length) const;
+  // Whether the file's bytes [offset, offset + length) lie inside the mapping.
+  bool contains(uint64_t offset, uint64_t length) const { return offset <= size_ && length <= size_ - offset; }
 
  private:
   FileMapping() = default;

@@ -97,10 +97,10 @@ class StorageBuilder {
     if (segments.size() == 1 && segments[0].placement == 0 && segments[0].length == nbytes) {
       const ByteSegment& s = segments[0];
       const FileMapping& file = mapping(s.input);
-      const char* data = file.data() + s.offset;
-      if (!file.contains(data, nbytes)) {
+      if (!file.contains(s.offset, nbytes)) {
         throw InputError(file.path() + ": changed while being read (storage '" + ref.key + "' is past its end)");
       }
+      const char* data = file.data() + s.offset;
       // Views need element-aligned data (torch's kernels assume it); a safetensors file
       // may place a tensor anywhere, and such a tensor is copied instead.
       const std::size_t alignment = std::min<std::size_t>(element, 8);
@@ -118,15 +118,8 @@ class StorageBuilder {
 
   c10::Storage assembled(const StorageRef& ref, const std::vector<ByteSegment>& segments) {
     c10::Storage storage = owned_storage(ref.nbytes());
-    auto* out = static_cast<char*>(storage.data_ptr().get());
-    for (const ByteSegment& s : segments) {
-      const FileMapping& file = mapping(s.input);
-      if (!file.contains(file.data() + s.offset, s.length) || s.placement > ref.nbytes() ||
-          s.length > ref.nbytes() - s.placement) {
-        throw InputError(file.path() + ": changed while being read (storage '" + ref.key + "' is past its end)");
-      }
-      std::memcpy(out + s.placement, file.data() + s.offset, s.length);
-    }
+    copy_segments(segments, ref.nbytes(), [this](uint32_t input) -> const FileMapping& { return mapping(input); },
+                  static_cast<char*>(storage.data_ptr().get()), "storage '" + ref.key + "'");
     return storage;
   }
 

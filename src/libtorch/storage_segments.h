@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "fsdpshard/checkpoint.h"
+#include "libtorch/file_mapping.h"
 
 namespace fsdpshard::libtorch {
 
@@ -20,5 +23,12 @@ struct ByteSegment {
 
 // The segments of `storage`, in placement order, covering [0, storage.nbytes()).
 std::vector<ByteSegment> storage_segments(const Checkpoint& ckpt, const StorageRef& storage);
+
+// Copies `segments` into `dst` ([0, nbytes)), each from the mapping `file_of(input)` gives.
+// InputError "<what>: …" unless the segments cover [0, nbytes) exactly once (a gap would
+// leave uninitialised memory in a tensor) and each lies inside its file (which may have
+// changed since it was opened).
+void copy_segments(const std::vector<ByteSegment>& segments, uint64_t nbytes,
+                   const std::function<const FileMapping&(uint32_t)>& file_of, char* dst, const std::string& what);
 
 }  // namespace fsdpshard::libtorch
