@@ -60,7 +60,8 @@ struct LoadedCheckpoint {
 };
 
 // Opens `path` as the CLI does (torch.save file of any AudioCraft layout, .safetensors
-// file, shard set by index or folder) and selects with the CLI's rules.
+// file, shard set by index or folder; with a per-rank `from` such as "model", an FSDP
+// run's rank files, reassembled as gather does) and selects with the CLI's rules.
 LoadedCheckpoint load(const std::string& path, const LoadOptions& options = {});
 
 struct SaveOptions {

@@ -88,6 +88,26 @@ TEST(TorchApi, EveryTorchSaveLayoutRoundTripsBitwise) {
   }
 }
 
+// An FSDP run's per-rank state (--from model): every parameter from its pieces in the rank
+// files, as gather reassembles it.
+TEST(TorchApi, FsdpPerRankStatesAreAssembledFromEveryRank) {
+  TempDir dir;
+  const std::string run = source_dir() + "/tests/fixtures/fsdp/w2";
+  for (const std::string dtype : {"keep", "bfloat16"}) {
+    SCOPED_TRACE(dtype);
+    const std::string cli = dir.file("cli-" + dtype + ".pt");
+    const auto r = run_fsdpshard({"gather", run, "--from", "model", "--to", "state-dict", "--dtype", dtype, "-o", cli});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    lt::LoadOptions options;
+    options.from = "model";
+    options.dtype = dtype;
+    const auto loaded = lt::load(run, options);
+    EXPECT_EQ(loaded.source, "model");
+    EXPECT_TRUE(loaded.cfg_yaml.has_value());
+    expect_same_in_python(cli, "", loaded.tensors);
+  }
+}
+
 TEST(TorchApi, CfgComesAsYamlText) {
   const auto training = lt::load(fixture("training/checkpoint.th"));
   ASSERT_TRUE(training.cfg_yaml.has_value());
