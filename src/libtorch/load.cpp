@@ -15,9 +15,9 @@
 #include "fsdpshard/checkpoint.h"
 #include "fsdpshard/selection.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/source/open_source.h"
 #include "fsdpshard/torch.h"
 #include "libtorch/file_mapping.h"
-#include "libtorch/fsdp_per_rank.h"
 #include "libtorch/scalar_types.h"
 #include "libtorch/storage_segments.h"
 
@@ -177,28 +177,14 @@ void keep_requires_grad(at::Tensor& tensor, const TensorRef& t) {
   if (requires_grad && at::isFloatingType(tensor.scalar_type())) tensor.set_requires_grad(true);
 }
 
-// An FSDP per-rank state: every tensor assembled from its pieces in the rank files.
-LoadedCheckpoint load_per_rank(const PerRankState& state, const LoadOptions& options) {
-  LoadedCheckpoint loaded;
-  loaded.source = state.source;
-  loaded.cfg_yaml = state.cfg_yaml;
-  Mappings files(state.files, options.writable_views);
-  for (const PieceTensor& t : state.tensors) {
-    const c10::ScalarType type = require_scalar_type(t.dtype, state.files.at(0) + ": tensor '" + t.name + "'");
-    c10::Storage storage = assembled(t.segments, t.source_bytes, files, "'" + t.name + "'");
-    if (t.dtype != t.source_dtype) storage = cast(storage, t.source_dtype, t.dtype, t.source_bytes / element_size(t.source_dtype));
-    at::Tensor tensor = tensor_over(to_device(storage, options.device), type, 0, t.sizes, c10::contiguous_strides(t.sizes));
-    loaded.tensors.emplace_back(t.name, std::move(tensor));
-  }
-  return loaded;
-}
-
 }  // namespace
 
 LoadedCheckpoint load(const std::string& path, const LoadOptions& options) {
   const SelectionOptions selection = selection_options(options);
-  if (auto per_rank = open_per_rank_state(path, options.from, selection)) return load_per_rank(*per_rank, options);
-  const Checkpoint ckpt(path);
+  // Any input the CLI opens, an FSDP run's rank files with a per-rank `from` included
+  // (their parameters are storages of several segments, assembled into owned tensors).
+  const std::unique_ptr<Checkpoint> opened = open_source(path, {options.from, {}, {}});
+  const Checkpoint& ckpt = *opened;
   const StateDict source = resolve_source(ckpt, options.from);
   std::vector<std::string> names;
   std::vector<DType> dtypes;

@@ -7,12 +7,18 @@
 
 namespace fsdpshard::libtorch {
 
-// Today a storage is one run of bytes (StorageLocation). When the checkpoint model
-// describes storages as lists of segments, this becomes a copy of that list.
 std::vector<ByteSegment> storage_segments(const Checkpoint& ckpt, const StorageRef& storage) {
-  const StorageLocation where = ckpt.storage_location(storage);
-  if (storage.nbytes() == 0) return {};
-  return {ByteSegment{where.input, where.offset, storage.nbytes(), 0}};
+  const uint64_t nbytes = storage.nbytes();
+  std::vector<ByteSegment> out;
+  // The checkpoint model checked at open that its segments cover the record; a record may
+  // hold more bytes than the storage the pickle declares, which uses the first nbytes.
+  for (const StorageSegment& s : ckpt.storage_location(storage).segments) {
+    if (s.placement >= nbytes) break;
+    ByteSegment piece = s;
+    piece.length = std::min(s.length, nbytes - s.placement);
+    out.push_back(piece);
+  }
+  return out;
 }
 
 void copy_segments(const std::vector<ByteSegment>& segments, uint64_t nbytes,

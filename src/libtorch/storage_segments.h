@@ -14,12 +14,8 @@
 
 namespace fsdpshard::libtorch {
 
-struct ByteSegment {
-  uint32_t input = 0;      // index into Checkpoint::inputs()
-  uint64_t offset = 0;     // in that file
-  uint64_t length = 0;     // bytes
-  uint64_t placement = 0;  // byte offset of the segment within the storage
-};
+// A run of a storage's bytes in one input file (fsdpshard/checkpoint.h).
+using ByteSegment = StorageSegment;
 
 // The segments of `storage`, in placement order, covering [0, storage.nbytes()).
 std::vector<ByteSegment> storage_segments(const Checkpoint& ckpt, const StorageRef& storage);
