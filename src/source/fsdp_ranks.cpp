@@ -8,6 +8,7 @@
 #include "config/yaml_reader.h"
 #include "fsdpshard/error.h"
 #include "fsdpshard/source.h"
+#include "fsdpshard/source/recognize_input.h"
 
 namespace fsdpshard {
 namespace fs = std::filesystem;
@@ -82,9 +83,7 @@ std::string fsdp_rank0_path(const std::string& input) {
 bool looks_like_rank0(const std::string& input) {
   std::error_code ec;
   if (fs::is_directory(input, ec)) return fs::exists(fs::path(input) / "checkpoint.th", ec);
-  // Rank-N names too, so that open_rank_files() can point the user at rank 0's file.
-  static const std::regex name(R"(checkpoint(_[^/]*)?\.th(\.[0-9]+)?)");
-  return std::regex_match(fs::path(input).filename().string(), name);
+  return is_rank_file_name(input);
 }
 
 FsdpRankFiles open_rank_files(const std::string& input) {

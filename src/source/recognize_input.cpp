@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 #include <vector>
 
 #include "fsdpshard/error.h"
-#include "fsdpshard/fsdp_ranks.h"
 #include "fsdpshard/read_only_file.h"
 
 namespace fsdpshard {
@@ -53,6 +53,12 @@ RecognizedInput recognize_folder(const std::string& path) {
 
 }  // namespace
 
+bool is_rank_file_name(const std::string& path) {
+  // Rank-N names too, so that opening the set can point the user at rank 0's file.
+  static const std::regex name(R"(checkpoint(_[^/]*)?\.th(\.[0-9]+)?)");
+  return std::regex_match(fs::path(path).filename().string(), name);
+}
+
 RecognizedInput recognize_file(const std::string& path) {
   if (starts_with_zip_magic(path)) return {InputKind::TorchSave, path, "", false, false};
   return {InputKind::Safetensors, path, "", false, !ends_with(path, ".safetensors")};
@@ -65,8 +71,7 @@ RecognizedInput recognize_input(const std::string& path) {
     return {InputKind::ShardSet, path, fs::path(path).parent_path().string(), false, false};
   }
   RecognizedInput in = recognize_file(path);
-  // A rank-N name too, so that opening the set can point at rank 0's file.
-  if (in.kind == InputKind::TorchSave && looks_like_rank0(path)) in.kind = InputKind::FsdpSet;
+  if (in.kind == InputKind::TorchSave && is_rank_file_name(path)) in.kind = InputKind::FsdpSet;
   return in;
 }
 

@@ -41,15 +41,4 @@ std::vector<SegmentPiece> storage_pieces(const StorageLocation& where, uint64_t 
   return pieces;
 }
 
-void add_storage_run(PlannedRecord& r, const StorageLocation& where, uint64_t first, uint64_t count, DType dtype,
-                     const std::string& what) {
-  const uint64_t size = element_size(dtype);
-  for (const SegmentPiece& piece : storage_pieces(where, first, count * size, what)) {
-    if (piece.length % size != 0) {
-      throw InputError(what + ": a " + std::string(torch_name(dtype)) + " element spans two input files' pieces");
-    }
-    r.add_segment(piece.input, piece.offset, piece.length / size);
-  }
-}
-
 }  // namespace fsdpshard

@@ -32,6 +32,10 @@ RecognizedInput recognize_input(const std::string& path);
 // magic, else safetensors.
 RecognizedInput recognize_file(const std::string& path);
 
+// Whether the file name is one AudioCraft gives a rank's checkpoint (checkpoint.th,
+// checkpoint_12.th, checkpoint.th.3).
+bool is_rank_file_name(const std::string& path);
+
 // The message for `file`, recognised by content, that the safetensors reader refused
 // with `why`: neither a torch.save archive nor a safetensors file.
 std::string not_torch_nor_safetensors(const std::string& file, const InputError& why);
