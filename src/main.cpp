@@ -5,10 +5,10 @@
 
 #include "cli/metadata_option.h"
 #include "cli/transfer_options.h"
-#include "commands/rank0_only.h"
-#include "commands/run_plan.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/error.h"
+#include "execute/rank0_only.h"
+#include "execute/run_plan.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/registry.h"
 #include "util/size.h"
 
@@ -20,7 +20,7 @@ constexpr const char* kDescription =
     "fsdpshard: convert PyTorch / AudioCraft (MusicGen) checkpoints across the FSDP boundary\n"
     "without executing them. Runs as one process or under mpirun / srun.";
 
-// What --force replaces, exactly (README "Safety"; fsdpshard/output_paths.h).
+// What --force replaces, exactly (README "Safety"; fsdpshard/archive/output_paths.h).
 constexpr const char* kForceFile =
     "Replace an existing regular file at -o (through a symbolic link: its target; mode and owner are kept). "
     "Never an input, a folder, a device, a FIFO or a socket";
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
 
   InspectOptions inspect;
   CLI::App* inspect_cmd = app.add_subcommand("inspect", "Show what a checkpoint holds (layout, state dicts, cfg, globals)");
-  inspect_cmd->add_option("CKPT", inspect.path, "torch.save checkpoint")->required();
+  inspect_cmd->add_option("CKPT", inspect.path, "Any input: torch.save file, .safetensors file, shard set (folder or *.index.json), FSDP run folder")->required();
   inspect_cmd->add_flag("--json", inspect.json, "One JSON object (schema in README.md)");
   inspect_cmd->add_flag("--tensors", inspect.tensors, "List every tensor: name, dtype, shape, bytes, record");
   inspect_cmd->add_flag("--cfg", inspect.cfg, "Print xp.cfg as YAML (as OmegaConf.to_yaml)");
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   CfgOptions cfg;
   cli::TransferFlags cfg_flags;
   CLI::App* cfg_cmd = app.add_subcommand("cfg", "Print xp.cfg as YAML, or write a copy with xp.cfg edited");
-  cfg_cmd->add_option("CKPT", cfg.path, "torch.save checkpoint")->required();
+  cfg_cmd->add_option("CKPT", cfg.path, "Any input to print xp.cfg from; a torch.save file for -o / --in-place")->required();
   cli::add_cfg_edit_options(*cfg_cmd, cfg.edits, cfg_flags);
   cfg_cmd->add_option("-o,--output", cfg.output, "Write the edited checkpoint here");
   cfg_cmd->add_flag("--in-place", cfg.in_place,
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
   VerifyOptions verify;
   CLI::App* verify_cmd = app.add_subcommand(
       "verify", "Compare two checkpoints, safetensors files or shard sets: names, dtypes, shapes, values, xp.cfg");
-  verify_cmd->add_option("A", verify.a, "Checkpoint, .safetensors file, or shard set (folder or *.index.json)")
+  verify_cmd->add_option("A", verify.a, "Checkpoint, .safetensors file, shard set (folder or *.index.json), or FSDP run folder (with a per-rank --from)")
       ->required();
   verify_cmd->add_option("B", verify.b, "The same kinds as A")->required();
   verify_cmd->add_flag("--json", verify.json, "One JSON object (schema in README.md)");

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::libtorch {
 

@@ -1,4 +1,4 @@
-#include "fsdpshard/atomic_directory.h"
+#include "fsdpshard/archive/atomic_directory.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include "archive/previous_output.h"
 #include "archive/temp_names.h"
 #include "archive/temp_registry.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

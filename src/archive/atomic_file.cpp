@@ -1,4 +1,4 @@
-#include "fsdpshard/atomic_file.h"
+#include "fsdpshard/archive/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include "archive/fd_io.h"
 #include "archive/temp_names.h"
 #include "archive/temp_registry.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -8,7 +8,7 @@
 #include <cerrno>
 
 #include "archive/temp_registry.h"
-#include "fsdpshard/atomic_file.h"
+#include "fsdpshard/archive/atomic_file.h"
 
 namespace fsdpshard {
 namespace {

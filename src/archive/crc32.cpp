@@ -1,4 +1,4 @@
-#include "fsdpshard/crc32.h"
+#include "fsdpshard/archive/crc32.h"
 
 #include <libdeflate.h>
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::archive {
 namespace {

@@ -1,4 +1,4 @@
-#include "fsdpshard/output_paths.h"
+#include "fsdpshard/archive/output_paths.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include "archive/file_kind.h"
 #include "archive/previous_output.h"
 #include "archive/temp_names.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

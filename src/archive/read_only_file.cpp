@@ -1,4 +1,4 @@
-#include "fsdpshard/read_only_file.h"
+#include "fsdpshard/archive/read_only_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 
 #include "archive/fd_io.h"
 #include "archive/file_kind.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

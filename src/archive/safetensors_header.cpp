@@ -5,8 +5,8 @@
 #include <numeric>
 #include <unordered_set>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 #include "util/utf8.h"
 
 namespace fsdpshard {

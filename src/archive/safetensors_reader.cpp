@@ -2,8 +2,8 @@
 
 #include "archive/byte_order.h"
 #include "archive/fd_io.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 
 namespace fsdpshard {
 namespace {

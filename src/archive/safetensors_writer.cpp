@@ -2,7 +2,7 @@
 
 #include "archive/buffered_writer.h"
 #include "archive/byte_order.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/archive/safetensors.h"
 
 namespace fsdpshard {
 

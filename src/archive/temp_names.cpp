@@ -11,7 +11,7 @@
 #include <cstdio>
 
 #include "archive/temp_registry.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::archive {
 namespace {

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::archive {
 namespace {

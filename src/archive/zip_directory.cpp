@@ -8,7 +8,7 @@
 #include "archive/byte_order.h"
 #include "archive/fd_io.h"
 #include "archive/zip_format.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::archive {
 namespace {

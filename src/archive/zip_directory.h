@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/archive/zip_reader.h"
 
 namespace fsdpshard::archive {
 

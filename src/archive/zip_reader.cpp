@@ -1,4 +1,4 @@
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/archive/zip_reader.h"
 
 #include <libdeflate.h>
 
@@ -7,8 +7,8 @@
 
 #include "archive/fd_io.h"
 #include "archive/zip_directory.h"
-#include "fsdpshard/crc32.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/archive/crc32.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,12 +1,12 @@
-#include "fsdpshard/zip_writer.h"
+#include "fsdpshard/archive/zip_writer.h"
 
 #include <stdexcept>
 
 #include "archive/buffered_writer.h"
 #include "archive/byte_order.h"
 #include "archive/zip_format.h"
-#include "fsdpshard/crc32.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/archive/crc32.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -1,6 +1,6 @@
 #include "cli/metadata_option.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::cli {
 

@@ -1,6 +1,6 @@
 #include "cli/transfer_options.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "util/size.h"
 
 namespace fsdpshard::cli {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/commands.h"
+#include "fsdpshard/commands/commands.h"
 
 namespace fsdpshard::cli {
 

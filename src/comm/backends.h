@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "fsdpshard/communicator.h"
+#include "fsdpshard/comm/communicator.h"
 
 namespace fsdpshard {
 

@@ -1,7 +1,7 @@
 // The parts of Communicator shared by every backend.
-#include "fsdpshard/communicator.h"
+#include "fsdpshard/comm/communicator.h"
 
-#include "fsdpshard/cast.h"
+#include "fsdpshard/plan/cast.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,6 +1,6 @@
 // Choosing a backend by name (the --backend option).
 #include "comm/backends.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 #ifdef FSDPSHARD_HAVE_NCCL
 #include "comm/nccl/nccl_backend.h"

@@ -9,7 +9,7 @@
 #include "comm/backends.h"
 #include "comm/mpi_environment.h"
 #include "comm/peer_check.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

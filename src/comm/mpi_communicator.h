@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "fsdpshard/communicator.h"
+#include "fsdpshard/comm/communicator.h"
 
 namespace fsdpshard {
 

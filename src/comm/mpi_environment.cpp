@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <initializer_list>
 
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "fsdpshard/communicator.h"
+#include "fsdpshard/comm/communicator.h"
 
 namespace fsdpshard {
 

@@ -3,16 +3,16 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "formats/archive_copy.h"
-#include "fsdpshard/atomic_file.h"
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/executor.h"
-#include "fsdpshard/output_guard.h"
-#include "fsdpshard/output_paths.h"
+#include "fsdpshard/archive/atomic_file.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/execute/executor.h"
+#include "fsdpshard/torch_pickle/output_guard.h"
+#include "fsdpshard/archive/output_paths.h"
 #include "fsdpshard/source/open_source.h"
 
 namespace fsdpshard {
@@ -51,6 +51,14 @@ int run_cfg(const CfgOptions& options) {
     std::fputs(yaml->c_str(), stdout);
     return 0;
   }
+  if (!ckpt.is_torch_file()) {
+    // The copy keeps every record of the input's archive but data.pkl: other inputs have
+    // no archive to keep. Their writers take the same edits.
+    throw InputError(options.path + ": cfg -o / --in-place rewrites a torch.save file, and this is " +
+                     (ckpt.kind() == InputKind::Safetensors ? "a safetensors file" : "a shard set") +
+                     "; write it with its xp.cfg edited by gather --to safetensors or reshard, which take the same "
+                     "--set / --unset / --merge");
+  }
   const std::string target = options.in_place ? options.path : options.output;
   if (ckpt.cfg() == kNoNode) throw InputError(options.path + ": no xp.cfg in this checkpoint");
   const PreparedCfg cfg = prepare_cfg(ckpt, options.edits, options.format);
@@ -63,11 +71,6 @@ int run_cfg(const CfgOptions& options) {
   const std::string pickle_bytes = pickle_output(g, ckpt.root(), ckpt.path(), target, options.allowed_globals);
   // Everything but data.pkl is copied as it is, through the executor like every output:
   // one process (cfg runs on rank 0 alone), the file replaced atomically.
-  if (options.in_place && !ckpt.is_torch_file()) {
-    // As the target is opened before the copy looks at the input's archive: a shard-set
-    // folder is refused as a folder, any other input then as not being a torch.save file.
-    AtomicFile(target, true);
-  }
   const Plan plan = plan_archive_copy(ckpt, pickle_bytes, target);
   auto local = make_communicator("local");
   ExecuteOptions execute_options;

@@ -6,10 +6,10 @@
 #include <memory>
 #include <optional>
 
-#include "commands/run_plan.h"
-#include "fsdpshard/atomic_file.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/error.h"
+#include "execute/run_plan.h"
+#include "fsdpshard/archive/atomic_file.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/plan_output.h"
 #include "fsdpshard/formats/registry.h"
 

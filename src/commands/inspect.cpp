@@ -5,14 +5,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/global_scan.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/torch_pickle/global_scan.h"
 #include "fsdpshard/source/open_source.h"
 #include "fsdpshard/source/recognize_input.h"
-#include "fsdpshard/unpickler.h"
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/pickle/unpickler.h"
+#include "fsdpshard/archive/zip_reader.h"
 #include "util/format.h"
 #include "util/utf8.h"
 

@@ -4,9 +4,9 @@
 // M ranks (src/formats/fsdp_rank_files.cpp), written in parallel by the ranks.
 #include <memory>
 
-#include "commands/run_plan.h"
-#include "fsdpshard/atomic_file.h"
-#include "fsdpshard/commands.h"
+#include "execute/run_plan.h"
+#include "fsdpshard/archive/atomic_file.h"
+#include "fsdpshard/commands/commands.h"
 #include "fsdpshard/formats/plan_output.h"
 #include "fsdpshard/formats/registry.h"
 

@@ -14,13 +14,13 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
-#include "commands/cfg_output.h"
-#include "commands/run_plan.h"
-#include "commands/verify_compare.h"
-#include "commands/verify_side.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/error.h"
+#include "formats/cfg_output.h"
+#include "execute/run_plan.h"
+#include "verify/verify_compare.h"
+#include "verify/verify_side.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/error.h"
 #include "util/format.h"
 #include "util/progress.h"
 

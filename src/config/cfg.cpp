@@ -1,5 +1,5 @@
-// The public xp.cfg API (fsdpshard/cfg.h), wiring the pieces of src/config together.
-#include "fsdpshard/cfg.h"
+// The public xp.cfg API (fsdpshard/config/cfg.h), wiring the pieces of src/config together.
+#include "fsdpshard/config/cfg.h"
 
 #include "config/dictconfig_edits.h"
 #include "config/dictconfig_factory.h"
@@ -8,7 +8,7 @@
 #include "config/yaml_edits.h"
 #include "config/yaml_emitter.h"
 #include "config/yaml_reader.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -1,8 +1,8 @@
 #include "config/cfg_paths.h"
 
 #include "config/yaml_reader.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/read_only_file.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/read_only_file.h"
 
 namespace fsdpshard {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/cfg_value.h"
-#include "fsdpshard/cfg.h"
+#include "fsdpshard/config/cfg.h"
 
 namespace fsdpshard::config {
 

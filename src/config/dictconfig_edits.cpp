@@ -7,7 +7,7 @@
 #include "config/dictconfig_reader.h"
 #include "config/omegaconf_nodes.h"
 #include "config/typed_leaf.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

@@ -3,8 +3,8 @@
 // new '_val'; new subtrees come from DictConfigFactory (layout of the input's own nodes).
 #pragma once
 
-#include "fsdpshard/cfg.h"
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/config/cfg.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard::config {
 

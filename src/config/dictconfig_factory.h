@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "config/cfg_value.h"
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard::config {
 

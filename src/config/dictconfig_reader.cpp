@@ -5,7 +5,7 @@
 #include "config/python_numbers.h"
 #include "config/utf8.h"
 #include "config/yaml_reader.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

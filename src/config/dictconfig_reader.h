@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/cfg_value.h"
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard::config {
 

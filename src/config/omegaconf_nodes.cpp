@@ -1,6 +1,6 @@
 #include "config/omegaconf_nodes.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

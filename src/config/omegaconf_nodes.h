@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard::config {
 

@@ -1,6 +1,6 @@
 #include "config/utf8.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

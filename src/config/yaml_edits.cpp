@@ -1,7 +1,7 @@
 #include "config/yaml_edits.h"
 
 #include "config/cfg_paths.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "config/cfg_value.h"
-#include "fsdpshard/cfg.h"
+#include "fsdpshard/config/cfg.h"
 
 namespace fsdpshard::config {
 

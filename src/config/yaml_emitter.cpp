@@ -6,7 +6,7 @@
 #include "config/python_numbers.h"
 #include "config/utf8.h"
 #include "config/yaml_scalar_types.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

@@ -10,7 +10,7 @@
 
 #include "config/expansion_budget.h"
 #include "config/yaml_scalar_types.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

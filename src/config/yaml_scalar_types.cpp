@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "config/python_numbers.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::config {
 

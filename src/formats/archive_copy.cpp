@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/file_encoding.h"
-#include "fsdpshard/zip_writer.h"
+#include "fsdpshard/archive/zip_writer.h"
 
 namespace fsdpshard {
 namespace {

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/plan.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 

@@ -6,10 +6,10 @@
 // like the parameter; 0-d tensors (step) are copied from a rank that held the parameter.
 #include <map>
 
-#include "checkpoint/tensor_nodes.h"
+#include "torch_pickle/tensor_nodes.h"
 #include "formats/fsdp_rank_output.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/tensor_ref.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/torch_pickle/tensor_ref.h"
 
 namespace fsdpshard {
 namespace {

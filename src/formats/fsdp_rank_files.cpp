@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <map>
 
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "formats/fsdp_rank_output.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/file_encoding.h"
 #include "fsdpshard/formats/output_format.h"
-#include "fsdpshard/output_guard.h"
+#include "fsdpshard/torch_pickle/output_guard.h"
 #include "util/format.h"
 
 namespace fsdpshard {

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/output_state.h"
+#include "torch_pickle/tensor_nodes.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/formats/output_state.h"
 #include "fsdpshard/source/storage_segments.h"
-#include "fsdpshard/tensor_ref.h"
+#include "fsdpshard/torch_pickle/tensor_ref.h"
 #include "pickle/graph_walk.h"
 
 namespace fsdpshard {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/fsdp_ranks.h"
-#include "fsdpshard/fsdp_relayout.h"
-#include "fsdpshard/plan.h"
+#include "fsdpshard/source/fsdp_ranks.h"
+#include "fsdpshard/plan/fsdp_relayout.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 

@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include "fsdpshard/output_guard.h"
-#include "fsdpshard/source.h"
+#include "fsdpshard/torch_pickle/output_guard.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "fsdpshard/source/open_source.h"
 
 namespace fsdpshard {

@@ -2,7 +2,7 @@
 // file (the header is all of it), the records back to back after the header.
 #include "archive/fd_io.h"
 #include "fsdpshard/formats/file_encoding.h"
-#include "fsdpshard/plan.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 namespace {

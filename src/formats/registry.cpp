@@ -3,7 +3,7 @@
 // and its entry below (docs/ARCHITECTURE.md, "Adding an output format").
 #include "fsdpshard/formats/registry.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -1,9 +1,9 @@
 // gather --to safetensors: one .safetensors file with xp.cfg (as YAML) in its metadata.
 // safetensors cannot share storages: tied names are dropped and recorded in the metadata,
-// as huggingface_hub does (fsdpshard/tied_names.h).
+// as huggingface_hub does (fsdpshard/plan/tied_names.h).
 #include <map>
 
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "formats/safetensors_output.h"
 #include "formats/single_file_output.h"
 #include "fsdpshard/formats/file_encoding.h"

@@ -1,7 +1,7 @@
 #include "formats/safetensors_output.h"
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 
 namespace fsdpshard {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/output_state.h"
+#include "fsdpshard/formats/output_state.h"
 
 namespace fsdpshard {
 

@@ -7,15 +7,15 @@
 #include <filesystem>
 #include <map>
 
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "formats/safetensors_output.h"
 #include "formats/shard_index.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/file_encoding.h"
 #include "fsdpshard/formats/output_format.h"
-#include "fsdpshard/output_guard.h"
-#include "fsdpshard/sharding.h"
-#include "fsdpshard/tied_names.h"
+#include "fsdpshard/torch_pickle/output_guard.h"
+#include "fsdpshard/plan/sharding.h"
+#include "fsdpshard/plan/tied_names.h"
 #include "util/format.h"
 #include "util/utf8.h"
 

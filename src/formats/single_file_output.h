@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "fsdpshard/formats/output_format.h"
-#include "fsdpshard/tied_names.h"
+#include "fsdpshard/plan/tied_names.h"
 
 namespace fsdpshard {
 

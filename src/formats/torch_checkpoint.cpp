@@ -1,11 +1,11 @@
 // gather --to training | export | state-dict: one torch.save file holding the selected
 // state dict, laid out as AudioCraft (or plain torch.load) expects it. One unit for the
 // three layouts: they differ only in the object around the state dict and its xp.cfg.
-#include "commands/cfg_output.h"
+#include "formats/cfg_output.h"
 #include "formats/single_file_output.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/formats/file_encoding.h"
-#include "fsdpshard/output_guard.h"
+#include "fsdpshard/torch_pickle/output_guard.h"
 
 namespace fsdpshard {
 namespace {

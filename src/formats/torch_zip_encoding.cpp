@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "fsdpshard/formats/file_encoding.h"
-#include "fsdpshard/plan.h"
-#include "fsdpshard/zip_writer.h"
+#include "fsdpshard/plan/plan.h"
+#include "fsdpshard/archive/zip_writer.h"
 
 namespace fsdpshard {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/read_only_file.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/read_only_file.h"
 
 namespace fsdpshard::libtorch {
 

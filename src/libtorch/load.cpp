@@ -11,10 +11,10 @@
 #include <string>
 #include <tuple>
 
-#include "fsdpshard/cast.h"
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/selection.h"
-#include "fsdpshard/source.h"
+#include "fsdpshard/plan/cast.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/plan/selection.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "fsdpshard/source/open_source.h"
 #include "fsdpshard/torch.h"
 #include "libtorch/file_mapping.h"
@@ -93,7 +93,7 @@ c10::Storage assembled(const std::vector<ByteSegment>& segments, uint64_t nbytes
   return storage;
 }
 
-// `count` elements of `source` cast element by element (torch-exact: fsdpshard/cast.h).
+// `count` elements of `source` cast element by element (torch-exact: fsdpshard/plan/cast.h).
 c10::Storage cast(const c10::Storage& source, DType from, DType to, uint64_t count) {
   c10::Storage storage = owned_storage(count * element_size(to));
   if (count > 0) cast_elements(source.data_ptr().get(), from, bytes_of(storage), to, count);

@@ -7,12 +7,12 @@
 #include <set>
 #include <tuple>
 
-#include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/atomic_file.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/safetensors.h"
+#include "torch_pickle/tensor_nodes.h"
+#include "fsdpshard/archive/atomic_file.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/archive/safetensors.h"
 #include "fsdpshard/torch.h"
-#include "fsdpshard/zip_writer.h"
+#include "fsdpshard/archive/zip_writer.h"
 #include "libtorch/scalar_types.h"
 
 namespace fsdpshard::libtorch {

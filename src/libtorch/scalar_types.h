@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/util/dtype.h"
 
 namespace fsdpshard::libtorch {
 

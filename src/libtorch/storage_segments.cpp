@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::libtorch {
 

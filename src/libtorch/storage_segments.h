@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/source/checkpoint.h"
 #include "libtorch/file_mapping.h"
 
 namespace fsdpshard::libtorch {
 
-// A run of a storage's bytes in one input file (fsdpshard/checkpoint.h).
+// A run of a storage's bytes in one input file (fsdpshard/source/checkpoint.h).
 using ByteSegment = StorageSegment;
 
 // The segments of `storage`, in placement order, covering [0, storage.nbytes()).

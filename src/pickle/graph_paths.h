@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard {
 

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
 namespace fsdpshard::graph_walk {
 

@@ -1,6 +1,6 @@
-#include "fsdpshard/object_graph.h"
+#include "fsdpshard/pickle/object_graph.h"
 
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/util/dtype.h"
 
 namespace fsdpshard {
 

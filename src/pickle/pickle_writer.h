@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "pickle/pickle_longs.h"
 #include "pickle/pickle_opcodes.h"
 

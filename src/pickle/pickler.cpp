@@ -8,13 +8,13 @@
 // their finished elements; when one reaches itself through a mutable element, CPython
 // writes it a second time inside, then drops the outer copy's elements (POP / POP_MARK)
 // and fetches the memoized inner one; so do we.
-#include "fsdpshard/pickler.h"
+#include "fsdpshard/pickle/pickler.h"
 
 #include <algorithm>
 #include <unordered_map>
 #include <vector>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "pickle/pickle_opcodes.h"
 #include "pickle/pickle_text.h"
 #include "pickle/pickle_writer.h"

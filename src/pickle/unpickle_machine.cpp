@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "pickle/graph_walk.h"
 #include "pickle/pickle_opcodes.h"
 

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fsdpshard/object_graph.h"
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/pickle/object_graph.h"
+#include "fsdpshard/pickle/unpickler.h"
 
 namespace fsdpshard::unpickle_detail {
 

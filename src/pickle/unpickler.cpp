@@ -1,7 +1,7 @@
 // What each pickle opcode means to the symbolic machine. CPython's Lib/pickle.py
 // (Unpickler.load_*) and Modules/_pickle.c are the reference for the semantics; where
 // they would import or call something, we build a node instead.
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/pickle/unpickler.h"
 
 #include <charconv>
 #include <cstdio>

@@ -1,13 +1,13 @@
 // Element type conversions written out by hand: LibTorch's copy_ gives the same bits (the
 // tests compare against it), but linking LibTorch into the tool costs every rank ~0.4 s
 // and ~150 MB before main() runs, more than a whole small gather.
-#include "fsdpshard/cast.h"
+#include "fsdpshard/plan/cast.h"
 
 #include <cstdint>
 #include <cstring>
 
 #include "comm/cast_math.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

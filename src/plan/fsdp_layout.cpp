@@ -1,9 +1,9 @@
-#include "fsdpshard/fsdp_layout.h"
+#include "fsdpshard/plan/fsdp_layout.h"
 
 #include <algorithm>
 #include <map>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "util/linear_regex.h"
 
 namespace fsdpshard {

@@ -1,8 +1,8 @@
-#include "fsdpshard/fsdp_relayout.h"
+#include "fsdpshard/plan/fsdp_relayout.h"
 
 #include <algorithm>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -1,4 +1,4 @@
-#include "fsdpshard/plan.h"
+#include "fsdpshard/plan/plan.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,10 +1,10 @@
-// --rename 'REGEX=>REPLACEMENT' (include/fsdpshard/selection.h): RE2 finds the matches,
+// --rename 'REGEX=>REPLACEMENT' (include/fsdpshard/plan/selection.h): RE2 finds the matches,
 // the replacement is expanded here with std::regex_replace's rules, so that rules
 // written for the std::regex version keep their meaning.
 #include <cctype>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/selection.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/selection.h"
 #include "util/linear_regex.h"
 
 namespace fsdpshard {

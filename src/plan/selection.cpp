@@ -1,10 +1,10 @@
-#include "fsdpshard/selection.h"
+#include "fsdpshard/plan/selection.h"
 
 #include <algorithm>
 #include <map>
 #include <memory>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "util/linear_regex.h"
 
 namespace fsdpshard {

@@ -1,4 +1,4 @@
-#include "fsdpshard/sharding.h"
+#include "fsdpshard/plan/sharding.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,15 +1,15 @@
-#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/source/checkpoint.h"
 
 #include <filesystem>
 #include <map>
 #include <set>
 
-#include "fsdpshard/cfg.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/global_allow_list.h"
+#include "fsdpshard/config/cfg.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/torch_pickle/global_allow_list.h"
 #include "fsdpshard/source/recognize_input.h"
 #include "fsdpshard/source/storage_segments.h"
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/pickle/unpickler.h"
 
 namespace fsdpshard {
 

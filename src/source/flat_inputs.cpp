@@ -8,14 +8,14 @@
 #include <set>
 #include <sstream>
 
-#include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/read_only_file.h"
-#include "fsdpshard/safetensors.h"
+#include "torch_pickle/tensor_nodes.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/read_only_file.h"
+#include "fsdpshard/archive/safetensors.h"
 #include "fsdpshard/source/recognize_input.h"
 #include "fsdpshard/source/storage_segments.h"
-#include "fsdpshard/tied_names.h"
+#include "fsdpshard/plan/tied_names.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,4 +1,4 @@
-#include "fsdpshard/fsdp_ranks.h"
+#include "fsdpshard/source/fsdp_ranks.h"
 
 #include <filesystem>
 #include <map>
@@ -6,8 +6,8 @@
 #include <regex>
 
 #include "config/yaml_reader.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/source.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "fsdpshard/source/recognize_input.h"
 
 namespace fsdpshard {

@@ -1,8 +1,8 @@
 #include "source/fsdp_set.h"
 
-#include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/global_scan.h"
+#include "torch_pickle/tensor_nodes.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/torch_pickle/global_scan.h"
 #include "fsdpshard/source/storage_segments.h"
 
 namespace fsdpshard {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/fsdp_ranks.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/source/fsdp_ranks.h"
 
 namespace fsdpshard {
 

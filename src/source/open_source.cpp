@@ -1,6 +1,6 @@
 #include "fsdpshard/source/open_source.h"
 
-#include "fsdpshard/fsdp_ranks.h"
+#include "fsdpshard/source/fsdp_ranks.h"
 #include "fsdpshard/source/recognize_input.h"
 #include "source/fsdp_set.h"
 

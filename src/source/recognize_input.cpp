@@ -6,8 +6,8 @@
 #include <regex>
 #include <vector>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/read_only_file.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/read_only_file.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,6 +1,6 @@
-#include "fsdpshard/source.h"
+#include "fsdpshard/source/resolve_source.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

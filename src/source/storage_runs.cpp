@@ -1,7 +1,7 @@
 // Planning side of storage segments: a run of a storage's elements as the segments of a
 // PlannedRecord. Its own file so that the readers alone (the fuzz targets' library)
 // link without the planner.
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "fsdpshard/source/storage_segments.h"
 
 namespace fsdpshard {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

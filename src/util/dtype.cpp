@@ -1,4 +1,4 @@
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/util/dtype.h"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 #include <cerrno>
 #include <cstring>

@@ -2,7 +2,7 @@
 
 #include <re2/re2.h>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

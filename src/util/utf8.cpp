@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::utf8 {
 namespace {

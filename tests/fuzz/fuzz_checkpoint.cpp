@@ -4,10 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/source.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "fuzz_support.h"
 
 using namespace fsdpshard;

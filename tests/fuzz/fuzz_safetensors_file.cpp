@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 #include "fuzz_support.h"
 
 using namespace fsdpshard;

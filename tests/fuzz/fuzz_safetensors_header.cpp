@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 
 using namespace fsdpshard;
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/selection.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/selection.h"
 
 using namespace fsdpshard;
 

@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/tensor_ref.h"
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/torch_pickle/tensor_ref.h"
+#include "fsdpshard/pickle/unpickler.h"
 
 using namespace fsdpshard;
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "fsdpshard/cfg.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/config/cfg.h"
+#include "fsdpshard/util/error.h"
 #include "fuzz_support.h"
 
 using namespace fsdpshard;

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/zip_reader.h"
 #include "fuzz_support.h"
 
 using namespace fsdpshard;

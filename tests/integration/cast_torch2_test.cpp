@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/cast.h"
+#include "fsdpshard/plan/cast.h"
 #include "support/cast_inputs.h"
 #include "support/test_support.h"
 

@@ -1,6 +1,8 @@
 // `fsdpshard cfg`: printing and editing xp.cfg, checked with real torch.load + omegaconf.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/test_support.h"
 
 namespace fsdpshard::test {
@@ -73,6 +75,29 @@ TEST(CfgCommand, InPlaceReplacesAtomicallyAndRefusesOverwritingWithoutForce) {
   auto taken = run_fsdpshard({"cfg", copy, "-o", dir.file("taken.th"), "--set", "a=1"});
   EXPECT_EQ(taken.exit_code, 2);
   EXPECT_EQ(read_file(dir.file("taken.th")), "keep me");
+}
+
+// cfg prints xp.cfg from every input the front door opens, and writes only torch.save
+// files (it keeps every record of the input's archive but data.pkl): for a safetensors
+// file or a shard set it says which commands write those with an edited xp.cfg.
+TEST(CfgCommand, PrintsFromEveryInputAndWritesOnlyTorchFiles) {
+  TempDir dir;
+  const std::string single = dir.file("m.safetensors"), shards = dir.file("shards");
+  ASSERT_EQ(run_fsdpshard({"gather", fixture("training/checkpoint.th"), "-o", single, "--to", "safetensors"}).exit_code, 0);
+  ASSERT_EQ(run_fsdpshard({"reshard", fixture("training/checkpoint.th"), "-o", shards, "--shards", "2"}).exit_code, 0);
+  const auto expected = run_fsdpshard({"cfg", fixture("training/checkpoint.th")});
+  ASSERT_EQ(expected.exit_code, 0) << expected.err;
+  for (const std::string& input : {single, shards}) {
+    const auto printed = run_fsdpshard({"cfg", input});
+    ASSERT_EQ(printed.exit_code, 0) << input << ": " << printed.err;
+    EXPECT_EQ(printed.out, expected.out) << input;
+    const std::string out = dir.file("edited.th");
+    const auto written = run_fsdpshard({"cfg", input, "-o", out, "--set", "optim.lr=1"});
+    EXPECT_EQ(written.exit_code, 2) << input;
+    EXPECT_NE(written.err.find("cfg -o / --in-place rewrites a torch.save file"), std::string::npos) << written.err;
+    EXPECT_NE(written.err.find("gather --to safetensors or reshard"), std::string::npos) << written.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << input;
+  }
 }
 
 TEST(CfgCommand, BadEditsGiveOneLineExitTwoAndWriteNothing) {

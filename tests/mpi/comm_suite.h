@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "fsdpshard/cast.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/dtype.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/executor.h"
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/plan/cast.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/dtype.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/execute/executor.h"
+#include "fsdpshard/archive/zip_reader.h"
 #include "mpi/check_report.h"
 
 namespace fsdpshard::check {

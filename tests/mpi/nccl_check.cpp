@@ -20,7 +20,7 @@
 #include "comm/nccl/cuda_check.h"
 #include "comm/nccl/device_caster.h"
 #include "comm/nccl/nccl_channel.h"
-#include "fsdpshard/cast.h"
+#include "fsdpshard/plan/cast.h"
 #include "mpi/check_report.h"
 
 #ifndef FSDPSHARD_NCCL_CHECK_STANDALONE

@@ -1,6 +1,6 @@
 #include "support/input_error.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard::test {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 #include "libtorch/storage_segments.h"
 #include "support/test_support.h"
 

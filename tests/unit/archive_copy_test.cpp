@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "formats/archive_copy.h"
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/crc32.h"
-#include "fsdpshard/executor.h"
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/archive/crc32.h"
+#include "fsdpshard/execute/executor.h"
+#include "fsdpshard/archive/zip_reader.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {

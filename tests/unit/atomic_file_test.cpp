@@ -8,9 +8,9 @@
 
 #include <cstring>
 
-#include "fsdpshard/atomic_directory.h"
-#include "fsdpshard/atomic_file.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/archive/atomic_directory.h"
+#include "fsdpshard/archive/atomic_file.h"
+#include "fsdpshard/util/error.h"
 #include "support/test_support.h"
 
 namespace fsdpshard {

@@ -6,8 +6,8 @@
 #include <set>
 #include <vector>
 
-#include "fsdpshard/cast.h"
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/plan/cast.h"
+#include "fsdpshard/util/dtype.h"
 #include "support/input_error.h"
 
 namespace fsdpshard {

@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "fsdpshard/cast.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/plan/cast.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

@@ -6,8 +6,8 @@
 #include <chrono>
 
 #include "config/omegaconf_nodes.h"
-#include "fsdpshard/cfg.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/config/cfg.h"
+#include "fsdpshard/util/error.h"
 #include "support/input_error.h"
 
 namespace fsdpshard {

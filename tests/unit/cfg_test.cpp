@@ -8,10 +8,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "fsdpshard/cfg.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/config/cfg.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/pickle/unpickler.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {

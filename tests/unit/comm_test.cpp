@@ -9,8 +9,8 @@
 #include <string>
 
 #include "comm/mpi_environment.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/util/dtype.h"
 
 namespace fsdpshard {
 

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <vector>
 
-#include "fsdpshard/cast.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/executor.h"
-#include "fsdpshard/zip_reader.h"
+#include "fsdpshard/plan/cast.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/execute/executor.h"
+#include "fsdpshard/archive/zip_reader.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {

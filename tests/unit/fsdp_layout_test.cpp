@@ -2,8 +2,8 @@
 // committed fixtures (tests/fixtures/fsdp/w3: dim 6, fp16 compute dtype, 3 ranks).
 #include <gtest/gtest.h>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/fsdp_layout.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/fsdp_layout.h"
 
 namespace fsdpshard {
 namespace {

@@ -1,7 +1,7 @@
 // Relayout arithmetic: the runs of old pieces behind a new piece, and a new shard's runs.
 #include <gtest/gtest.h>
 
-#include "fsdpshard/fsdp_relayout.h"
+#include "fsdpshard/plan/fsdp_relayout.h"
 
 namespace fsdpshard {
 namespace {

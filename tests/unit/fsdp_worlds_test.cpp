@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/fsdp_layout.h"
-#include "fsdpshard/fsdp_relayout.h"
+#include "fsdpshard/plan/fsdp_layout.h"
+#include "fsdpshard/plan/fsdp_relayout.h"
 
 namespace fsdpshard {
 namespace {

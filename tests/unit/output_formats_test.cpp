@@ -10,14 +10,14 @@
 #include <map>
 #include <set>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/communicator.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/executor.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/comm/communicator.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/execute/executor.h"
 #include "fsdpshard/formats/registry.h"
-#include "fsdpshard/safetensors.h"
-#include "fsdpshard/selection.h"
-#include "fsdpshard/source.h"
+#include "fsdpshard/archive/safetensors.h"
+#include "fsdpshard/plan/selection.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "support/test_support.h"
 
 namespace fsdpshard::test {

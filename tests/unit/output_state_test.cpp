@@ -10,12 +10,12 @@
 #include <memory>
 #include <stdexcept>
 
-#include "checkpoint/tensor_nodes.h"
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/output_state.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/selection.h"
-#include "fsdpshard/zip_writer.h"
+#include "torch_pickle/tensor_nodes.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/formats/output_state.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/plan/selection.h"
+#include "fsdpshard/archive/zip_writer.h"
 #include "support/test_support.h"
 
 namespace fsdpshard {

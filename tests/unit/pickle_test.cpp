@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/object_graph.h"
-#include "fsdpshard/pickler.h"
-#include "fsdpshard/unpickler.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/pickle/object_graph.h"
+#include "fsdpshard/pickle/pickler.h"
+#include "fsdpshard/pickle/unpickler.h"
 #include "support/test_support.h"
 
 namespace fsdpshard {

@@ -3,7 +3,7 @@
 // every rank computes alone and so must be the same everywhere.
 #include <gtest/gtest.h>
 
-#include "fsdpshard/plan.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 namespace {

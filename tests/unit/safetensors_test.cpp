@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/safetensors.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/safetensors.h"
 #include "support/test_support.h"
 
 namespace fsdpshard {

@@ -3,8 +3,8 @@
 // engine itself is selection_test.cpp's subject; here plain globs do.
 #include <gtest/gtest.h>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/selection.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/selection.h"
 #include "support/input_error.h"
 
 namespace fsdpshard {

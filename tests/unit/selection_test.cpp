@@ -7,9 +7,9 @@
 #include <chrono>
 #include <regex>
 
-#include "fsdpshard/error.h"
-#include "fsdpshard/fsdp_layout.h"
-#include "fsdpshard/selection.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/fsdp_layout.h"
+#include "fsdpshard/plan/selection.h"
 #include "support/input_error.h"
 
 namespace fsdpshard {

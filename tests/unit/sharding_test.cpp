@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "formats/shard_index.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/sharding.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/plan/sharding.h"
 
 namespace fsdpshard {
 namespace {

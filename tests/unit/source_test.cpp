@@ -8,11 +8,11 @@
 
 #include <filesystem>
 
-#include "commands/tensor_stream.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/read_only_file.h"
-#include "fsdpshard/safetensors.h"
-#include "fsdpshard/source.h"
+#include "verify/tensor_stream.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/read_only_file.h"
+#include "fsdpshard/archive/safetensors.h"
+#include "fsdpshard/source/resolve_source.h"
 #include "fsdpshard/source/open_source.h"
 #include "fsdpshard/source/recognize_input.h"
 #include "fsdpshard/source/storage_segments.h"

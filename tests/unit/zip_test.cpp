@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "fsdpshard/crc32.h"
-#include "fsdpshard/error.h"
-#include "fsdpshard/zip_reader.h"
-#include "fsdpshard/zip_writer.h"
+#include "fsdpshard/archive/crc32.h"
+#include "fsdpshard/util/error.h"
+#include "fsdpshard/archive/zip_reader.h"
+#include "fsdpshard/archive/zip_writer.h"
 #include "support/test_support.h"
 
 namespace fsdpshard {

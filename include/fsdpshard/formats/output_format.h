@@ -10,12 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/commands.h"
-#include "fsdpshard/output_paths.h"
-#include "fsdpshard/output_state.h"
-#include "fsdpshard/plan.h"
-#include "fsdpshard/selection.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/commands/commands.h"
+#include "fsdpshard/archive/output_paths.h"
+#include "fsdpshard/formats/output_state.h"
+#include "fsdpshard/plan/plan.h"
+#include "fsdpshard/plan/selection.h"
 
 namespace fsdpshard {
 

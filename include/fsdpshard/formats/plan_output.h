@@ -3,9 +3,9 @@
 // select from it (--include/--exclude/--rename/--dtype), and let the format plan its files.
 #pragma once
 
-#include "fsdpshard/commands.h"
+#include "fsdpshard/commands/commands.h"
 #include "fsdpshard/formats/output_format.h"
-#include "fsdpshard/plan.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/checkpoint.h"
+#include "fsdpshard/source/checkpoint.h"
 
 namespace fsdpshard {
 

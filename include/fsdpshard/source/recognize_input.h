@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

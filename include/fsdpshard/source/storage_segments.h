@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "fsdpshard/checkpoint.h"
-#include "fsdpshard/plan.h"
+#include "fsdpshard/source/checkpoint.h"
+#include "fsdpshard/plan/plan.h"
 
 namespace fsdpshard {
 

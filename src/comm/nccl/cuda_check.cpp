@@ -1,6 +1,6 @@
 #include "comm/nccl/cuda_check.h"
 
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 

@@ -9,7 +9,7 @@
 
 #include <cstddef>
 
-#include "fsdpshard/dtype.h"
+#include "fsdpshard/util/dtype.h"
 
 namespace fsdpshard {
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "fsdpshard/communicator.h"
+#include "fsdpshard/comm/communicator.h"
 
 namespace fsdpshard {
 

@@ -13,7 +13,7 @@
 #include "comm/nccl/nccl_backend.h"
 #include "comm/nccl/nccl_channel.h"
 #include "comm/peer_check.h"
-#include "fsdpshard/error.h"
+#include "fsdpshard/util/error.h"
 
 namespace fsdpshard {
 namespace {
