@@ -30,9 +30,33 @@ void store_as(char* p, T value) {
   throw InputError("cannot convert " + std::string(torch_name(from)) + " tensors to " + std::string(torch_name(to)));
 }
 
+// The sources load() reads and the targets store() writes (the integer and bool targets
+// --dtype never asks for are not among them).
+bool loadable(DType from) {
+  switch (from) {
+    case DType::Float64: case DType::Float32: case DType::Float16: case DType::BFloat16:
+    case DType::Int64: case DType::Int32: case DType::Int16: case DType::Int8:
+    case DType::UInt8: case DType::UInt16: case DType::UInt32: case DType::UInt64:
+    case DType::Bool: case DType::Complex64: case DType::Complex128:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool storable(DType to) {
+  switch (to) {
+    case DType::Float64: case DType::Float32: case DType::Float16: case DType::BFloat16:
+    case DType::Complex64: case DType::Complex128:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // One element as a (real, imaginary) pair of doubles: exact for every source dtype but
 // 64-bit integers beyond 2^53, which only tolerance comparisons ever widen.
-void load(const char* p, DType from, double* re, double* im) {
+void load(const char* p, DType from, double* re, double* im, DType to) {
   *im = 0.0;
   switch (from) {
     case DType::Float64: *re = load_as<double>(p); return;
@@ -56,7 +80,7 @@ void load(const char* p, DType from, double* re, double* im) {
       *re = load_as<double>(p);
       *im = load_as<double>(p + 8);
       return;
-    default: unsupported(from, DType::Float64);
+    default: unsupported(from, to);
   }
 }
 
@@ -111,11 +135,13 @@ void cast_elements(const void* src, DType from, void* dst, DType to, std::size_t
     return;
   }
   if (cast_fast(in, from, out, to, count)) return;
+  // Refused up front, so that an empty tensor of an unsupported pair is refused too.
+  if (!loadable(from) || !storable(to)) unsupported(from, to);
   const std::size_t in_size = element_size(from);
   const std::size_t out_size = element_size(to);
   for (std::size_t i = 0; i < count; ++i) {
     double re, im;
-    load(in + i * in_size, from, &re, &im);
+    load(in + i * in_size, from, &re, &im, to);
     store(out + i * out_size, to, re, im, from);
   }
 }

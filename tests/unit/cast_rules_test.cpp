@@ -44,8 +44,12 @@ TEST(CastRules, ExactlyTheReadableToWritablePairsAndIdentityConvert) {
       if (allowed) {
         EXPECT_EQ(message, "(no InputError)");
       } else {
-        EXPECT_NE(message.find("cannot convert " + std::string(torch_name(from)) + " tensors to "), std::string::npos)
+        // The message names both dtypes of the pair, and no element count hides a refusal.
+        EXPECT_NE(message.find("cannot convert " + std::string(torch_name(from)) + " tensors to " +
+                               std::string(torch_name(to))),
+                  std::string::npos)
             << message;
+        EXPECT_EQ(message_of([&] { cast_elements(in.data(), from, out.data(), to, 0); }), message);
       }
     }
   }
