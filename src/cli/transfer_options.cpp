@@ -35,7 +35,7 @@ void add_selection_options(CLI::App& command, TransferOptions& options, Transfer
   command.add_option("--dtype", flags.dtype,
                      "Cast float64/32/16 and bfloat16 tensors, bit for bit as torch's .to() (float8 and "
                      "float4 ones stay): keep | float16 | bfloat16 | float32")
-      ->check(CLI::IsMember({"keep", "float16", "bfloat16", "float32"}))
+      ->check(CLI::IsMember(dtype_choices()))
       ->capture_default_str();
 }
 

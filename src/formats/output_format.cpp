@@ -11,8 +11,4 @@ const char* option_flag(FormatOption option) {
   return "?";
 }
 
-OutputState output_state_of(const SelectedSource& source, const std::vector<Selected>& selected) {
-  return build_output_state(source.checkpoint, source.source, selected);
-}
-
 }  // namespace fsdpshard

@@ -17,13 +17,7 @@ PlannedJob plan_output(const TransferOptions& options, const OutputFormat& forma
   Checkpoint& ckpt = *opened;
   refuse_irregular_tensors(ckpt);
   StateDict source = resolve_source(ckpt, options.from);
-  std::vector<std::string> names;
-  std::vector<DType> dtypes;
-  for (const auto& t : source.tensors) {
-    names.push_back(t.name);
-    dtypes.push_back(t.tensor.dtype);
-  }
-  std::vector<Selected> selected = select_tensors(names, dtypes, options.selection);
+  std::vector<Selected> selected = select_state_dict(source, options.selection);
   SelectedSource input{ckpt, std::move(source), std::move(selected), ckpt.inputs()};
   return format.plan({options, ranks, &input});
 }

@@ -24,7 +24,7 @@ class SafetensorsFileFormat : public OutputFormat {
     // An FSDP set's reassembled parameters have a storage each: nothing of them is tied.
     const TiedNames tied = drop_tied_names(in.source, selected, options.input);
     selected = tied.kept;
-    const OutputState state = output_state_of(in, selected);
+    const OutputState state = build_output_state(in.checkpoint, in.source, selected);
     const PreparedCfg cfg = prepare_cfg(in.checkpoint, options.edits, CfgFormat::Yaml);
 
     PlannedJob job = single_file_job(in, options);

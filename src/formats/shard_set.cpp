@@ -102,7 +102,7 @@ class ShardSetFormat : public OutputFormat {
     for (int k = 0; k < count; ++k) {
       std::vector<Selected> in_file;
       for (std::size_t i : files[static_cast<std::size_t>(k)]) in_file.push_back(selected[i]);
-      const OutputState state = output_state_of(in, in_file);
+      const OutputState state = build_output_state(in.checkpoint, in.source, in_file);
       PlannedFile file;
       file.name = shard_file_name(safetensors_, k, count);
       file.writer = options.writers_rank0 ? 0 : k % request.ranks;

@@ -22,7 +22,7 @@ class TorchCheckpointFormat : public OutputFormat {
     const TransferOptions& options = request.options;
     const SelectedSource& in = *request.source;
     Checkpoint& ckpt = in.checkpoint;
-    const OutputState state = output_state_of(in, in.selected);
+    const OutputState state = build_output_state(in.checkpoint, in.source, in.selected);
     const PreparedCfg cfg = cfg_of(ckpt, options);
 
     PlannedJob job = single_file_job(in, options);

@@ -31,13 +31,14 @@ SelectionOptions selection_options(const LoadOptions& options) {
     selection.filters.push_back({filter.include, NamePattern(filter.pattern, filter.include ? "--include" : "--exclude")});
   }
   for (const std::string& rule : options.renames) selection.renames.emplace_back(rule);
-  if (options.dtype != "keep") {
-    // The CLI accepts exactly these (CLI11 IsMember on --dtype).
-    if (options.dtype != "float16" && options.dtype != "bfloat16" && options.dtype != "float32") {
-      throw InputError("--dtype: " + options.dtype + " not in {keep,float16,bfloat16,float32}");
-    }
-    selection.dtype = dtype_from_torch_name(options.dtype);
+  const std::vector<std::string>& choices = dtype_choices();
+  if (std::find(choices.begin(), choices.end(), options.dtype) == choices.end()) {
+    // CLI11's words for a value outside IsMember, so that the API and the CLI say the same.
+    std::string set;
+    for (const std::string& choice : choices) set += (set.empty() ? "" : ",") + choice;
+    throw InputError("--dtype: " + options.dtype + " not in {" + set + "}");
   }
+  if (options.dtype != "keep") selection.dtype = dtype_from_torch_name(options.dtype);
   selection.allow_empty = options.allow_empty;
   return selection;
 }
@@ -186,13 +187,7 @@ LoadedCheckpoint load(const std::string& path, const LoadOptions& options) {
   const std::unique_ptr<Checkpoint> opened = open_source(path, {options.from, {}, {}});
   const Checkpoint& ckpt = *opened;
   const StateDict source = resolve_source(ckpt, options.from);
-  std::vector<std::string> names;
-  std::vector<DType> dtypes;
-  for (const NamedTensor& t : source.tensors) {
-    names.push_back(t.name);
-    dtypes.push_back(t.tensor.dtype);
-  }
-  const std::vector<Selected> selected = select_tensors(names, dtypes, selection);
+  const std::vector<Selected> selected = select_state_dict(source, selection);
 
   LoadedCheckpoint loaded;
   loaded.source = source.path;

@@ -3,20 +3,20 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fsdpshard/source/storage_segments.h"
 #include "fsdpshard/util/error.h"
 
 namespace fsdpshard::libtorch {
 
 std::vector<ByteSegment> storage_segments(const Checkpoint& ckpt, const StorageRef& storage) {
-  const uint64_t nbytes = storage.nbytes();
+  // A record may hold more bytes than the storage the pickle declares, which uses its
+  // first nbytes: the pieces of exactly those bytes.
   std::vector<ByteSegment> out;
-  // The checkpoint model checked at open that its segments cover the record; a record may
-  // hold more bytes than the storage the pickle declares, which uses the first nbytes.
-  for (const StorageSegment& s : ckpt.storage_location(storage).segments) {
-    if (s.placement >= nbytes) break;
-    ByteSegment piece = s;
-    piece.length = std::min(s.length, nbytes - s.placement);
-    out.push_back(piece);
+  uint64_t placement = 0;
+  for (const SegmentPiece& piece :
+       storage_pieces(ckpt.storage_location(storage), 0, storage.nbytes(), ckpt.path() + ": storage '" + storage.key + "'")) {
+    out.push_back({piece.input, piece.offset, piece.length, placement, piece.crc32});
+    placement += piece.length;
   }
   return out;
 }

@@ -94,4 +94,9 @@ std::vector<Selected> select_tensors(const std::vector<std::string>& names,
   return selected;
 }
 
+const std::vector<std::string>& dtype_choices() {
+  static const std::vector<std::string> choices{"keep", "float16", "bfloat16", "float32"};
+  return choices;
+}
+
 }  // namespace fsdpshard

@@ -36,4 +36,14 @@ StateDict resolve_source(const Checkpoint& ckpt, const std::string& from) {
                    "best_state.model, an exported best_state, a plain state dict); name one with --from");
 }
 
+std::vector<Selected> select_state_dict(const StateDict& source, const SelectionOptions& selection) {
+  std::vector<std::string> names;
+  std::vector<DType> dtypes;
+  for (const NamedTensor& t : source.tensors) {
+    names.push_back(t.name);
+    dtypes.push_back(t.tensor.dtype);
+  }
+  return select_tensors(names, dtypes, selection);
+}
+
 }  // namespace fsdpshard

@@ -5,7 +5,6 @@
 // look formats up there and never name one.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,9 +35,6 @@ struct SelectedSource {
   std::vector<std::string> inputs; // the files records read from (Plan::inputs)
 };
 
-// The output state of `selected` (a subset of source.selected, or all of it):
-// build_output_state over the source.
-OutputState output_state_of(const SelectedSource& source, const std::vector<Selected>& selected);
 
 // Everything a format plans from.
 struct FormatRequest {

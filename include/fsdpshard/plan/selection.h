@@ -61,6 +61,10 @@ struct SelectionOptions {
   bool allow_empty = false;    // --allow-empty: filters may leave no tensor
 };
 
+// What --dtype accepts, in the order --help lists it: keep, or the floating dtype every
+// floating tensor is cast to.
+const std::vector<std::string>& dtype_choices();
+
 struct Selected {
   std::size_t index = 0;  // position in the input list
   std::string name;       // output name
